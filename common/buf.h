@@ -1,0 +1,23 @@
+#ifndef HP_BUF_H
+#define HP_BUF_H
+#include <stddef.h>
+
+/* A growable string with a cap: no input can grow it without bound. */
+struct buf {
+    char *data;     /* always NUL-terminated once anything is appended */
+    size_t len;
+    size_t alloc;
+    size_t max;     /* 0 means no cap */
+};
+
+void buf_init(struct buf *b, size_t max);
+/* Returns -1 (and appends nothing) when the cap would be exceeded. */
+int buf_add(struct buf *b, const void *p, size_t n);
+int buf_puts(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(struct buf *b);
+/* Hands the string to the caller; the buf is left empty. */
+char *buf_detach(struct buf *b);
+void buf_free(struct buf *b);
+
+#endif
