@@ -1,0 +1,82 @@
+# hotpath: `make run` and `make test` are all a new user needs.
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror
+BASE    := -std=c11 -D_GNU_SOURCE -pthread
+# The payload (agent, generator, C engines) needs only libc, libm, pthreads
+# and Jansson; the generator's float draws must not be fused.
+PAYLOAD_FLAGS := $(BASE) $(WARN) -ffp-contract=off
+LIBS    := -ljansson -lm
+BIN     := bin
+
+COMMON_SRC := common/xmalloc.c common/err.c common/buf.c common/sha256.c common/check.c
+COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
+GEN_OBJ    := build/workloads/gen/gen.o
+ENGINE_OBJ := build/workloads/c/csv.o build/workloads/c/tasks.o
+AGENT_OBJ  := build/agent/validate.o build/agent/cmd-check.o
+PROGRAMS   := $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath-agent
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+
+.PHONY: all payload deps run test unit check-asan bench clean
+all: $(PROGRAMS)
+payload: $(PROGRAMS)
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Vector math (libmvec) needs -ffast-math; only this file gets it, and its
+# callers reject non-finite input in code built without it.
+build/workloads/c/numeric_kernel.o: workloads/c/numeric_kernel.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(WARN) -O3 -g -ffast-math -fopenmp-simd -MMD -MP -c $< -o $@
+
+$(BIN)/hotpath-gen: build/workloads/gen/main.o $(GEN_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BIN)/c-scalar: build/workloads/c/scalar.o $(ENGINE_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BIN)/c-threads: build/workloads/c/threads.o build/workloads/c/numeric_kernel.o \
+		$(ENGINE_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BIN)/hotpath-agent: build/agent/main.o $(AGENT_OBJ) $(GEN_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(COMMON_SRC) workloads/gen/gen.c \
+		workloads/c/csv.c workloads/c/tasks.c agent/validate.c
+	@mkdir -p $(BIN)
+	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -o $@ $(UNIT_SRC) $(COMMON_SRC) workloads/gen/gen.c \
+		workloads/c/csv.c workloads/c/tasks.c agent/validate.c $(LIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps all
+	@scripts/run-local.sh
+
+unit: $(BIN)/unit-tests
+	@$(BIN)/unit-tests
+
+test: deps all $(BIN)/unit-tests
+	@tests/run.sh
+
+# The unit tests again under AddressSanitizer and UBSan.
+check-asan:
+	@$(MAKE) --no-print-directory BIN=build/asan/bin \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		build/asan/bin/unit-tests
+	@ASAN_OPTIONS=detect_leaks=1 build/asan/bin/unit-tests
+
+bench: deps all
+	@scripts/bench.sh $(PROFILE)
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

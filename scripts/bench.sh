@@ -1,0 +1,5 @@
+#!/bin/sh
+# make bench [PROFILE=quick|seed]: engine medians and speedups (scripts/bench.py).
+set -eu
+cd "$(dirname "$0")/.."
+exec .venv/bin/python scripts/bench.py "${1:-quick}"

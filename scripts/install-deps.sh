@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs what hotpath needs and is missing: Debian packages, then a Python
+# virtual environment (.venv) from the pinned requirements.txt. Idempotent and
+# quiet when everything is already there.
+set -eu
+cd "$(dirname "$0")/.."
+
+PKGS="build-essential pkg-config libjansson-dev libssh2-1-dev libsqlite3-dev sqlite3
+      libcurl4-openssl-dev gnuplot-nox python3-venv python3-pip openssh-server iproute2"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "hotpath: installing Debian packages:$missing" >&2
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -q >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $missing >&2
+fi
+
+stamp=.venv/.requirements
+if [ ! -x .venv/bin/python ] || ! cmp -s requirements.txt "$stamp" 2>/dev/null; then
+    echo "hotpath: building .venv from requirements.txt" >&2
+    python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt >&2
+    cp requirements.txt "$stamp"
+fi

@@ -1,0 +1,127 @@
+"""Writes broken copies of a data folder for the bad-input tests.
+
+usage: mkbad.py SRC OUT   -> OUT/CASE/ for every case, and OUT/cases listing
+"CASE FILE TASKS EXPECT" lines, EXPECT being what a line-exact engine must
+say on stderr (library engines only need to fail cleanly).
+"""
+import os
+import shutil
+import struct
+import sys
+
+src, out = sys.argv[1], sys.argv[2]
+FILES = ["facts.csv", "users.csv", "events.csv", "stream.csv", "points.f64"]
+TASKS = {"facts.csv": "groupby,join", "users.csv": "join", "events.csv": "sessionize",
+         "stream.csv": "stream-score", "points.f64": "numeric"}
+cases = []
+
+
+def read(name):
+    with open(os.path.join(src, name), "rb") as f:
+        return f.read()
+
+
+def make(case, name, data, expect, tasks=None):
+    d = os.path.join(out, case)
+    os.makedirs(d)
+    for f in FILES:
+        if f != name:
+            os.symlink(os.path.abspath(os.path.join(src, f)), os.path.join(d, f))
+    if data is not None:
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+    cases.append((case, name, tasks or TASKS[name], expect))
+
+
+def lines(name):
+    return read(name).split(b"\n")[:-1]
+
+
+def join(ls):
+    return b"\n".join(ls) + b"\n"
+
+
+def set_field(ls, lineno, field, value):
+    ls = list(ls)
+    parts = ls[lineno - 1].split(b",")
+    parts[field] = value
+    ls[lineno - 1] = b",".join(parts)
+    return ls
+
+
+for name in ["facts.csv", "events.csv", "stream.csv"]:
+    stem = name.split(".")[0]
+    n = len(lines(name))
+    make(stem + "-truncated", name, read(name)[:-1], "%s:%d:" % (name, n))
+    ls = lines(name)
+    ls[6] = b",".join(ls[6].split(b",")[:-1])
+    make(stem + "-fields", name, join(ls), "%s:7:" % name)
+    ls = lines(name)
+    ls[6] = ls[6] + b",extra"
+    make(stem + "-extra-field", name, join(ls), "%s:7:" % name)
+    make(stem + "-empty", name, b"", "%s:1:" % name)
+    make(stem + "-header-only", name, join(lines(name)[:1]), "%s:2:" % name)
+    ls = lines(name)
+    ls[0] = ls[0].replace(b"ts", b"time")
+    make(stem + "-header", name, join(ls), "%s:1:" % name)
+    ls = lines(name)
+    ls[49] = ls[49] + b"\r"
+    make(stem + "-cr", name, join(ls), "%s:50:" % name)
+make("stream-missing", "stream.csv", None, "stream.csv")
+make("facts-missing", "facts.csv", None, "facts.csv")
+
+make("facts-nonnumeric", "facts.csv", join(set_field(lines("facts.csv"), 5, 4, b"x")),
+     "facts.csv:5:")
+make("facts-price", "facts.csv", join(set_field(lines("facts.csv"), 5, 5, b"12.5")),
+     "facts.csv:5:")
+make("facts-channel", "facts.csv", join(set_field(lines("facts.csv"), 9, 7, b"fax")),
+     "facts.csv:9:", "join")
+make("events-nonnumeric", "events.csv", join(set_field(lines("events.csv"), 5, 1, b"1x")),
+     "events.csv:5:")
+make("events-type", "events.csv", join(set_field(lines("events.csv"), 9, 2, b"teleport")),
+     "events.csv:9:")
+make("stream-nonnumeric", "stream.csv", join(set_field(lines("stream.csv"), 5, 1, b"abc")),
+     "stream.csv:5:")
+make("stream-type", "stream.csv", join(set_field(lines("stream.csv"), 9, 2, b"teleport")),
+     "stream.csv:9:")
+make("users-segment", "users.csv", join(set_field(lines("users.csv"), 4, 1, b"pirate")),
+     "users.csv:4:")
+
+# Sorting: a user_id that goes back, and a ts that goes back within a user.
+ls = lines("events.csv")
+make("events-user-order", "events.csv", join(set_field(ls, 12, 0, b"0")), "events.csv:12:")
+ls = lines("events.csv")
+k = next(i for i in range(40, len(ls)) if ls[i].split(b",")[0] == ls[i - 1].split(b",")[0])
+prev_ts = int(ls[k - 1].split(b",")[1])
+make("events-ts-order", "events.csv", join(set_field(ls, k + 1, 1, b"%d" % (prev_ts - 1))),
+     "events.csv:%d:" % (k + 1))
+ls = lines("stream.csv")
+prev_ts = int(ls[13].split(b",")[0])
+make("stream-ts-order", "stream.csv", join(set_field(ls, 15, 0, b"%d" % (prev_ts - 1))),
+     "stream.csv:15:")
+# Late in the file, so that a parallel engine sees it in another piece.
+ls = lines("stream.csv")
+prev_ts = int(ls[15000].split(b",")[0])
+make("stream-ts-order-late", "stream.csv",
+     join(set_field(ls, 15002, 0, b"%d" % (prev_ts - 5))), "stream.csv:15002:")
+
+# Two bad lines far apart: the smaller line number is reported.
+ls = set_field(lines("facts.csv"), 15000, 2, b"x")
+make("facts-two-errors", "facts.csv", join(set_field(ls, 300, 4, b"y")), "facts.csv:300:")
+ls = set_field(lines("events.csv"), 16000, 0, b"1")
+make("events-two-errors", "events.csv", join(set_field(ls, 400, 3, b"1.0")), "events.csv:400:")
+
+ls = lines("users.csv")
+dup = ls[2].split(b",")[0]
+make("users-duplicate", "users.csv", join(set_field(ls, 9, 0, dup)), "users.csv:9:")
+
+pts = read("points.f64")
+make("points-size", "points.f64", pts[:-8], "points.f64")
+make("points-empty", "points.f64", b"", "points.f64")
+make("points-nan", "points.f64", pts[:800] + struct.pack("<d", float("nan")) + pts[808:],
+     "points.f64")
+make("points-missing", "points.f64", None, "points.f64")
+
+with open(os.path.join(out, "cases"), "w") as f:
+    for c in cases:
+        f.write("%s %s %s %s\n" % c)

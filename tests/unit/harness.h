@@ -1,0 +1,17 @@
+#ifndef HP_HARNESS_H
+#define HP_HARNESS_H
+/* One harness for every unit test file: CHECK counts, main prints
+ * "N passed, N failed". */
+#include <stdio.h>
+
+extern int harness_passed, harness_failed;
+
+#define CHECK(cond) do { \
+        if (cond) { harness_passed++; } \
+        else { harness_failed++; \
+               fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
+    } while (0)
+
+#define TEST(name) void name(void)
+
+#endif
