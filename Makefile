@@ -9,21 +9,42 @@ PAYLOAD_FLAGS := $(BASE) $(WARN) -ffp-contract=off
 LIBS    := -ljansson -lm
 BIN     := bin
 
-COMMON_SRC := common/xmalloc.c common/err.c common/buf.c common/sha256.c common/check.c
+COMMON_SRC := common/xmalloc.c common/err.c common/buf.c common/sha256.c common/check.c \
+              common/proc.c
 COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
 GEN_OBJ    := build/workloads/gen/gen.o
 ENGINE_OBJ := build/workloads/c/csv.o build/workloads/c/tasks.o
-AGENT_OBJ  := build/agent/validate.o build/agent/cmd-check.o
-PROGRAMS   := $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath-agent
+AGENT_OBJ  := $(patsubst %.c,build/%.o,$(filter-out agent/main.c,$(wildcard agent/*.c)))
+CTL_OBJ    := $(patsubst %.c,build/%.o,$(wildcard controller/*.c)) build/store/store.o \
+              build/store/schema.o
+PROGRAMS   := $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath-agent \
+              $(BIN)/hotpath
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
 .PHONY: all payload deps run test unit check-asan bench clean
 all: $(PROGRAMS)
-payload: $(PROGRAMS)
+# What a host needs to run sweeps: no SQLite, libssh2 or libcurl.
+payload: $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath-agent
+
+# schema.sql, embedded as a C string.
+build/store/schema.c: store/schema.sql
+	@mkdir -p $(dir $@)
+	@{ echo 'const char store_schema_sql[] ='; \
+	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
+	   echo ';'; } > $@
+
+build/store/schema.o: build/store/schema.c
+	$(CC) $(BASE) $(CFLAGS) -c $< -o $@
+
+$(BIN)/hotpath: $(CTL_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $^ -lsqlite3 $(LIBS)
+
+build/agent/probe.o: EXTRA := -DHOTPATH_BUILD_FLAGS='"$(CC) $(CFLAGS)"'
 
 build/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) $(EXTRA) -MMD -MP -c $< -o $@
 
 # Vector math (libmvec) needs -ffast-math; only this file gets it, and its
 # callers reject non-finite input in code built without it.
@@ -48,11 +69,12 @@ $(BIN)/hotpath-agent: build/agent/main.o $(AGENT_OBJ) $(GEN_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(COMMON_SRC) workloads/gen/gen.c \
-		workloads/c/csv.c workloads/c/tasks.c agent/validate.c
+UNIT_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tasks.c \
+	agent/validate.c store/store.c controller/proto.c controller/cfg.c controller/common.c \
+	build/store/schema.c
+$(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(UNIT_DEPS)
 	@mkdir -p $(BIN)
-	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -o $@ $(UNIT_SRC) $(COMMON_SRC) workloads/gen/gen.c \
-		workloads/c/csv.c workloads/c/tasks.c agent/validate.c $(LIBS)
+	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_DEPS) -lsqlite3 $(LIBS)
 
 deps:
 	@scripts/install-deps.sh

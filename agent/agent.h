@@ -1,8 +1,32 @@
 #ifndef HP_AGENT_H
 #define HP_AGENT_H
+#include <jansson.h>
 
 #define HOTPATH_VERSION "0.1.0"
+#ifndef HOTPATH_BUILD_FLAGS
+#define HOTPATH_BUILD_FLAGS "unknown"
+#endif
 
 int agent_check(int argc, char **argv);
+int agent_probe(int argc, char **argv);
+int agent_gen(int argc, char **argv);
+int agent_run(int argc, char **argv);
+int agent_tail(int argc, char **argv);
+
+json_t *agent_probe_json(const char *python);
+
+/* Where things live on a host. The bundle root is the parent of the folder
+ * holding this executable; the home ($HOTPATH_HOME, else
+ * ~/.cache/hotpath) keeps data sets and journals. */
+const char *agent_root(void);
+const char *agent_home(void);
+const char *agent_default_python(void);
+
+struct err;
+struct gen_profile;
+/* Ensures verified data for the profile in the home's cache; returns the
+ * folder (caller frees) and the manifest (caller decrefs). */
+char *agent_data(const struct gen_profile *p, json_t **manifest, double *gen_s, int *reused,
+                 struct err *e);
 
 #endif

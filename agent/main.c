@@ -10,6 +10,13 @@ static const struct agent_cmd {
     const char *name, *usage, *summary;
     int (*fn)(int argc, char **argv);
 } cmds[] = {
+    {"probe", "probe [--python PATH]", "hardware and software metadata of this host",
+     agent_probe},
+    {"gen", "gen --profile P [--seed N]",
+     "generate (or verify and reuse) the data of a profile", agent_gen},
+    {"run", "run < PLAN", "run a plan's engines, one JSON record per line", agent_run},
+    {"tail", "tail --sweep UUID [--from N]", "replay a sweep's journal from record N",
+     agent_tail},
     {"check", "check --task TASK --threads N --expected FILE < OUTPUT",
      "validate one engine's output against an expected result", agent_check},
 };

@@ -1,0 +1,96 @@
+/* hotpath-agent gen: data sets cached by profile and seed, reused only when
+ * every checksum of their manifest verifies. */
+#include "agent.h"
+#include "../common/err.h"
+#include "../common/proc.h"
+#include "../common/xmalloc.h"
+#include "../workloads/gen/gen.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int mkdirs(const char *path)
+{
+    char *p = xstrdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        mkdir(p, 0755);
+        *s = '/';
+    }
+    int rc = mkdir(p, 0755) < 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
+}
+
+char *agent_data(const struct gen_profile *p, json_t **manifest, double *gen_s, int *reused,
+                 struct err *e)
+{
+    char *dir = xasprintf("%s/data/%s-%llu-%llu-%llu-%llu-%llu", agent_home(), p->name,
+                          (unsigned long long)p->seed, (unsigned long long)p->facts,
+                          (unsigned long long)p->events, (unsigned long long)p->stream,
+                          (unsigned long long)p->points);
+    double t0 = proc_now();
+    *reused = gen_verify(p, dir, NULL) == 0;
+    if (!*reused) {
+        struct gen_file files[GEN_NFILES];
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        if (mkdirs(dir) < 0 || gen_write(p, dir, (int)cores, files, e) < 0) {
+            if (e && !e->msg[0])
+                err_set(e, 1, "%s: cannot create: %s", dir, strerror(errno));
+            free(dir);
+            return NULL;
+        }
+    }
+    *gen_s = proc_now() - t0;
+    char *path = xasprintf("%s/manifest.json", dir);
+    json_error_t je;
+    *manifest = json_load_file(path, 0, &je);
+    free(path);
+    if (!*manifest) {
+        err_set(e, 1, "%s/manifest.json: %s", dir, je.text);
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+
+int agent_gen(int argc, char **argv)
+{
+    struct gen_profile p;
+    gen_profile_lookup("quick", &p);
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 >= argc)
+            die_code(2, "gen: %s needs a value", argv[i]);
+        if (!strcmp(argv[i], "--profile")) {
+            uint64_t seed = p.seed;
+            if (gen_profile_lookup(argv[++i], &p) < 0)
+                die_code(2, "gen: unknown profile '%s'", argv[i]);
+            p.seed = seed;
+        } else if (!strcmp(argv[i], "--seed")) {
+            p.seed = strtoull(argv[++i], NULL, 10);
+        } else {
+            die_code(2, "gen: unknown argument '%s'", argv[i]);
+        }
+    }
+    json_t *m;
+    double s;
+    int reused;
+    struct err e = {0};
+    char *dir = agent_data(&p, &m, &s, &reused, &e);
+    if (!dir)
+        die("gen: %s", e.msg);
+    json_t *o = json_pack("{s:s, s:s, s:b, s:f, s:o}", "type", "data", "dir", dir, "reused",
+                          reused, "gen_s", s, "manifest", m);
+    json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    putchar('\n');
+    json_decref(o);
+    free(dir);
+    return 0;
+}

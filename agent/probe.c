@@ -1,0 +1,298 @@
+/* hotpath-agent probe: what a reader of a result needs to know about the
+ * machine that produced it. Every field is best effort: what cannot be read
+ * is left out, never guessed. */
+#include "agent.h"
+#include "../common/buf.h"
+#include "../common/err.h"
+#include "../common/proc.h"
+#include "../common/xmalloc.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#ifdef __APPLE__
+#include <sys/sysctl.h>
+#include <sys/types.h>
+#endif
+
+/* First line of a command's output, or NULL. */
+static char *first_line(char *const *argv)
+{
+    struct proc_opts o = {.argv = argv, .timeout_s = 10, .out_cap = 4096, .err_cap = 4096};
+    struct proc_result r;
+    if (proc_run(&o, &r, NULL) < 0)
+        return NULL;
+    char *s = NULL;
+    if (r.exited && r.exit_code == 0) {
+        const char *src = r.out.len ? r.out.data : r.err.data;
+        size_t n = strcspn(src, "\n");
+        if (n)
+            s = xasprintf("%.*s", (int)n, src);
+    }
+    proc_result_free(&r);
+    return s;
+}
+
+static void set_str(json_t *o, const char *key, char *s)
+{
+    if (s && *s)
+        json_object_set_new(o, key, json_string(s));
+    free(s);
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    struct buf b;
+    buf_init(&b, 1 << 22);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (buf_add(&b, chunk, n) < 0)
+            break;
+    fclose(f);
+    return buf_detach(&b);
+}
+
+static char *trim(char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+#ifdef __linux__
+/* Value after "key\t: " in /proc/cpuinfo's first processor. */
+static char *cpuinfo_field(const char *info, const char *key)
+{
+    for (const char *p = info; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        size_t k = strlen(key);
+        if (strncmp(p, key, k) == 0 && (p[k] == '\t' || p[k] == ' ' || p[k] == ':')) {
+            const char *v = strchr(p, ':');
+            if (!v)
+                return NULL;
+            v++;
+            while (*v == ' ')
+                v++;
+            return xasprintf("%.*s", (int)strcspn(v, "\n"), v);
+        }
+    }
+    return NULL;
+}
+
+static void probe_linux(json_t *o, const char *release)
+{
+    char *info = read_file("/proc/cpuinfo");
+    if (info) {
+        char *model = cpuinfo_field(info, "model name");
+        if (!model)
+            model = cpuinfo_field(info, "Model");
+        set_str(o, "cpu_model", model);
+        char *flags = cpuinfo_field(info, "flags");
+        int hyper = flags && strstr(flags, " hypervisor") != NULL;
+        free(flags);
+        if (strstr(release, "microsoft") || strstr(release, "Microsoft"))
+            json_object_set_new(o, "virtualization", json_string(
+                strstr(release, "WSL2") ? "wsl2" : "wsl"));
+        else
+            json_object_set_new(o, "virtualization", json_string(hyper ? "vm" : "none"));
+    }
+    free(info);
+
+    /* Physical cores: distinct (package, core) pairs. */
+    long logical = sysconf(_SC_NPROCESSORS_ONLN);
+    int pairs[4096][2], np = 0;
+    for (long c = 0; c < logical && np < 4096; c++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%ld/topology/core_id", c);
+        char *core = read_file(path);
+        snprintf(path, sizeof path,
+                 "/sys/devices/system/cpu/cpu%ld/topology/physical_package_id", c);
+        char *pkg = read_file(path);
+        if (core && pkg) {
+            int a = atoi(pkg), b = atoi(core), seen = 0;
+            for (int i = 0; i < np; i++)
+                seen |= pairs[i][0] == a && pairs[i][1] == b;
+            if (!seen) {
+                pairs[np][0] = a;
+                pairs[np][1] = b;
+                np++;
+            }
+        }
+        free(core);
+        free(pkg);
+    }
+    if (np)
+        json_object_set_new(o, "physical_cores", json_integer(np));
+
+    json_t *caches = json_object();
+    for (int i = 0; i < 8; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        char *level = trim(read_file(path));
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+        char *type = trim(read_file(path));
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        char *size = trim(read_file(path));
+        if (level && type && size) {
+            char key[64];
+            snprintf(key, sizeof key, "L%s%s", level,
+                     !strcmp(type, "Data") ? "d" : !strcmp(type, "Instruction") ? "i" : "");
+            json_object_set_new(caches, key, json_string(size));
+        }
+        free(level);
+        free(type);
+        free(size);
+    }
+    json_object_set_new(o, "caches", caches);
+
+    char *mem = read_file("/proc/meminfo");
+    unsigned long long kb;
+    if (mem && sscanf(mem, "MemTotal: %llu kB", &kb) == 1)
+        json_object_set_new(o, "memory_bytes", json_integer((json_int_t)(kb * 1024)));
+    free(mem);
+    set_str(o, "governor",
+            trim(read_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")));
+    char *boost = trim(read_file("/sys/devices/system/cpu/cpufreq/boost"));
+    char *no_turbo = trim(read_file("/sys/devices/system/cpu/intel_pstate/no_turbo"));
+    if (boost)
+        json_object_set_new(o, "turbo", json_boolean(!strcmp(boost, "1")));
+    else if (no_turbo)
+        json_object_set_new(o, "turbo", json_boolean(!strcmp(no_turbo, "0")));
+    free(boost);
+    free(no_turbo);
+}
+#endif
+
+#ifdef __APPLE__
+static char *sysctl_str(const char *name)
+{
+    size_t n = 0;
+    if (sysctlbyname(name, NULL, &n, NULL, 0) < 0 || n == 0)
+        return NULL;
+    char *s = xmalloc(n + 1);
+    if (sysctlbyname(name, s, &n, NULL, 0) < 0) {
+        free(s);
+        return NULL;
+    }
+    s[n] = '\0';
+    return s;
+}
+
+static long long sysctl_int(const char *name)
+{
+    long long v = 0;
+    size_t n = sizeof v;
+    if (sysctlbyname(name, &v, &n, NULL, 0) < 0)
+        return -1;
+    return n == sizeof(int) ? (long long)*(int *)&v : v;
+}
+
+static void probe_apple(json_t *o)
+{
+    set_str(o, "cpu_model", sysctl_str("machdep.cpu.brand_string"));
+    long long v;
+    if ((v = sysctl_int("hw.physicalcpu")) > 0)
+        json_object_set_new(o, "physical_cores", json_integer(v));
+    if ((v = sysctl_int("hw.perflevel0.physicalcpu")) > 0)
+        json_object_set_new(o, "performance_cores", json_integer(v));
+    if ((v = sysctl_int("hw.perflevel1.physicalcpu")) > 0)
+        json_object_set_new(o, "efficiency_cores", json_integer(v));
+    if ((v = sysctl_int("hw.memsize")) > 0)
+        json_object_set_new(o, "memory_bytes", json_integer(v));
+    json_t *caches = json_object();
+    if ((v = sysctl_int("hw.l1dcachesize")) > 0)
+        json_object_set_new(caches, "L1d", json_integer(v));
+    if ((v = sysctl_int("hw.l2cachesize")) > 0)
+        json_object_set_new(caches, "L2", json_integer(v));
+    json_object_set_new(o, "caches", caches);
+    json_object_set_new(o, "virtualization",
+                        json_string(sysctl_int("kern.hv_vmm_present") > 0 ? "vm" : "none"));
+}
+#endif
+
+json_t *agent_probe_json(const char *python)
+{
+    json_t *o = json_object();
+    struct utsname u;
+    if (uname(&u) == 0) {
+        json_object_set_new(o, "hostname", json_string(u.nodename));
+        json_object_set_new(o, "os", json_string(u.sysname));
+        json_object_set_new(o, "kernel", json_string(u.release));
+        json_object_set_new(o, "arch", json_string(u.machine));
+    }
+    json_object_set_new(o, "logical_cores", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+#ifdef __linux__
+    char *os = read_file("/etc/os-release");
+    if (os) {
+        char *p = strstr(os, "PRETTY_NAME=\"");
+        if (p) {
+            p += 13;
+            json_object_set_new(o, "distribution",
+                                json_stringn(p, strcspn(p, "\"\n")));
+        }
+        free(os);
+    }
+    probe_linux(o, u.release);
+#endif
+#ifdef __APPLE__
+    probe_apple(o);
+#endif
+    double load[3];
+    if (getloadavg(load, 3) == 3)
+        json_object_set_new(o, "load_avg", json_pack("[f, f, f]", load[0], load[1], load[2]));
+    char *cc[] = {"cc", "--version", NULL};
+    set_str(o, "compiler", first_line(cc));
+    char *rustc[] = {"rustc", "--version", NULL};
+    set_str(o, "rustc", first_line(rustc));
+    json_object_set_new(o, "payload_build", json_string(HOTPATH_BUILD_FLAGS));
+    /* One Python call for every version, so a missing module costs nothing. */
+    char script[] =
+        "import sys, importlib\n"
+        "v = {'python': sys.version.split()[0]}\n"
+        "for m in ('numpy', 'polars', 'duckdb'):\n"
+        "    try:\n"
+        "        v[m] = importlib.import_module(m).__version__\n"
+        "    except Exception:\n"
+        "        pass\n"
+        "print(' '.join('%s=%s' % kv for kv in v.items()))\n";
+    char *py[] = {(char *)python, "-c", script, NULL};
+    char *line = first_line(py);
+    if (line) {
+        json_t *versions = json_object();
+        for (char *tok = strtok(line, " "); tok; tok = strtok(NULL, " ")) {
+            char *eq = strchr(tok, '=');
+            if (eq) {
+                *eq = '\0';
+                json_object_set_new(versions, tok, json_string(eq + 1));
+            }
+        }
+        json_object_set_new(o, "python", versions);
+        free(line);
+    }
+    return o;
+}
+
+int agent_probe(int argc, char **argv)
+{
+    const char *python = agent_default_python();
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--python") && i + 1 < argc)
+            python = argv[++i];
+        else
+            die_code(2, "probe: unknown argument '%s'", argv[i]);
+    }
+    json_t *o = agent_probe_json(python);
+    json_dumpf(o, stdout, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    putchar('\n');
+    json_decref(o);
+    return 0;
+}

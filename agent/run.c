@@ -1,0 +1,537 @@
+/* hotpath-agent run: a plan on stdin becomes runs. Every record goes to the
+ * host's journal (synced) before it goes to stdout, so nothing measured is
+ * lost when the controller goes away; `tail` replays the journal. */
+#include "agent.h"
+#include "validate.h"
+#include "../common/buf.h"
+#include "../common/err.h"
+#include "../common/proc.h"
+#include "../common/xmalloc.h"
+#include "../workloads/gen/gen.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PLAN (4 << 20)
+#define ENGINE_OUT_CAP (1 << 20)
+#define ENGINE_ERR_CAP 4096
+
+struct engine {
+    const char *name;
+    json_t *argv;           /* templates with {bin}, {root}, {python} */
+    json_t *tasks;
+    char *skip_reason[8];   /* by task index: set once the engine said it cannot run */
+};
+
+struct job {
+    const char *task;
+    int task_idx;
+    struct engine *eng;
+    int threads;
+    int repeat;             /* warmups are -1, -2, ... */
+};
+
+struct runner {
+    const char *sweep, *python;
+    char *data_dir;
+    FILE *journal;
+    long seq;
+    int stdout_ok;
+    double timeout_s;
+    json_t *expected[8];
+    char *expected_err[8];
+    json_t *reference;      /* the engine whose results are the expected ones */
+    json_t *tasks;
+};
+
+static double now_unix(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Journal first (synced), then stdout; a controller that went away stops
+ * the agent only after the record is safe. */
+static void emit(struct runner *r, json_t *msg)
+{
+    json_object_set_new(msg, "seq", json_integer(r->seq++));
+    char *line = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (r->journal) {
+        fprintf(r->journal, "%s\n", line);
+        fflush(r->journal);
+        fsync(fileno(r->journal));
+    }
+    if (r->stdout_ok && (printf("%s\n", line) < 0 || fflush(stdout) != 0))
+        r->stdout_ok = 0;
+    free(line);
+    json_decref(msg);
+    if (!r->stdout_ok) {
+        fprintf(stderr, "hotpath-agent: controller went away; the journal has every record\n");
+        exit(1);
+    }
+}
+
+static void emit_error(struct runner *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void emit_error(struct runner *r, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    emit(r, json_pack("{s:s, s:s}", "type", "error", "message", msg));
+}
+
+static char *expand(const char *tmpl, const char *python)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    const char *bin = xasprintf("%s/bin", agent_root());
+    for (const char *p = tmpl; *p;) {
+        if (!strncmp(p, "{bin}", 5)) {
+            buf_puts(&b, bin);
+            p += 5;
+        } else if (!strncmp(p, "{root}", 6)) {
+            buf_puts(&b, agent_root());
+            p += 6;
+        } else if (!strncmp(p, "{python}", 8)) {
+            buf_puts(&b, python);
+            p += 8;
+        } else {
+            buf_add(&b, p++, 1);
+        }
+    }
+    free((char *)bin);
+    return buf_detach(&b);
+}
+
+/* Runs one engine once; the child gets the thread budget through --threads
+ * and every library knob we know of. */
+static void spawn_engine(struct runner *r, json_t *argv_tmpl, const char *task, int threads,
+                         struct proc_result *res)
+{
+    size_t n = json_array_size(argv_tmpl);
+    char **argv = xcalloc(n + 7, sizeof *argv);
+    for (size_t i = 0; i < n; i++)
+        argv[i] = expand(json_string_value(json_array_get(argv_tmpl, i)), r->python);
+    char tbuf[16];
+    snprintf(tbuf, sizeof tbuf, "%d", threads);
+    argv[n] = xstrdup("--task");
+    argv[n + 1] = xstrdup(task);
+    argv[n + 2] = xstrdup("--data");
+    argv[n + 3] = xstrdup(r->data_dir);
+    argv[n + 4] = xstrdup("--threads");
+    argv[n + 5] = xstrdup(tbuf);
+    static const char *const knobs[] = {"POLARS_MAX_THREADS", "RAYON_NUM_THREADS",
+                                        "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                        "MKL_NUM_THREADS", "HOTPATH_THREADS"};
+    enum { NKNOBS = sizeof knobs / sizeof knobs[0] };
+    char *env[NKNOBS + 1];
+    for (size_t i = 0; i < NKNOBS; i++)
+        env[i] = xasprintf("%s=%d", knobs[i], threads);
+    env[NKNOBS] = NULL;
+    struct proc_opts o = {.argv = argv, .env = env, .timeout_s = r->timeout_s, .grace_s = 2,
+                          .out_cap = ENGINE_OUT_CAP, .err_cap = ENGINE_ERR_CAP};
+    struct err e = {0};
+    if (proc_run(&o, res, &e) < 0) {
+        memset(res, 0, sizeof *res);
+        res->exec_errno = errno ? errno : EAGAIN;
+        buf_init(&res->out, 0);
+        buf_init(&res->err, 0);
+    }
+    for (size_t i = 0; i < n + 6; i++)
+        free(argv[i]);
+    free(argv);
+    for (size_t i = 0; i < NKNOBS; i++)
+        free(env[i]);
+}
+
+/* The last non-empty line of an engine's stderr, for the record. */
+static char *stderr_line(const struct proc_result *res)
+{
+    const char *s = res->err.data ? res->err.data : "";
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
+    size_t start = n;
+    while (start && s[start - 1] != '\n')
+        start--;
+    return n > start ? xasprintf("%.*s", (int)(n - start), s + start) : xstrdup("");
+}
+
+/* Expected results come from the reference engine, once per data set. */
+static json_t *expected_for(struct runner *r, const char *task, int idx, const char **why)
+{
+    if (r->expected[idx] || r->expected_err[idx]) {
+        *why = r->expected_err[idx];
+        return r->expected[idx];
+    }
+    char *path = xasprintf("%s/expected-%s.json", r->data_dir, task);
+    json_t *cached = json_load_file(path, 0, NULL);
+    if (cached) {
+        r->expected[idx] = cached;
+        free(path);
+        return cached;
+    }
+    struct proc_result res;
+    spawn_engine(r, json_object_get(r->reference, "argv"), task, 1, &res);
+    struct engine_output out;
+    char why_buf[512];
+    const char *ref = json_string_value(json_object_get(r->reference, "name"));
+    if (res.timed_out || !res.exited || res.exit_code != 0) {
+        char *line = stderr_line(&res);
+        r->expected_err[idx] = xasprintf("reference engine %s failed on %s: %s", ref, task,
+                                         line);
+        free(line);
+    } else if (validate_output(res.out.data, task, 1, &out, why_buf, sizeof why_buf) < 0) {
+        r->expected_err[idx] = xasprintf("reference engine %s: %s", ref, why_buf);
+        validate_free(&out);
+    } else {
+        r->expected[idx] = json_incref(json_object_get(out.doc, "result"));
+        validate_free(&out);
+        char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+        if (json_dump_file(r->expected[idx], tmp, JSON_COMPACT | JSON_REAL_PRECISION(17)) ==
+                0)
+            rename(tmp, path);
+        free(tmp);
+    }
+    proc_result_free(&res);
+    free(path);
+    *why = r->expected_err[idx];
+    return r->expected[idx];
+}
+
+static json_t *num_or_null(double v)
+{
+    return v < 0 ? json_null() : json_real(v);
+}
+
+static void run_one(struct runner *r, const struct job *j)
+{
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:i, s:i, s:b}", "type", "run", "task", j->task,
+                            "engine", j->eng->name, "threads", j->threads, "repeat", j->repeat,
+                            "warmup", j->repeat < 0);
+    const char *skip = j->eng->skip_reason[j->task_idx];
+    if (skip) {
+        json_object_set_new(rec, "status", json_string("skipped"));
+        json_object_set_new(rec, "error", json_string(skip));
+        json_object_set_new(rec, "at", json_real(now_unix()));
+        emit(r, rec);
+        return;
+    }
+    struct proc_result res;
+    spawn_engine(r, j->eng->argv, j->task, j->threads, &res);
+    const char *status = "ok";
+    char *error = NULL;
+    struct engine_output out = {0};
+    char why[512];
+    if (res.exec_errno) {
+        status = "skipped";
+        error = xasprintf("cannot start: %s", strerror(res.exec_errno));
+        j->eng->skip_reason[j->task_idx] = xstrdup(error);
+    } else if (res.timed_out) {
+        status = "timeout";
+        error = xasprintf("no answer within %g s", r->timeout_s);
+    } else if (res.exited && res.exit_code == 3) {
+        status = "skipped";
+        error = stderr_line(&res);
+        j->eng->skip_reason[j->task_idx] = xstrdup(error);
+    } else if (!res.exited) {
+        status = "failed";
+        error = xasprintf("killed by signal %d", res.sig);
+    } else if (res.exit_code != 0) {
+        status = "failed";
+        char *line = stderr_line(&res);
+        error = xasprintf("exit %d: %s", res.exit_code, line);
+        free(line);
+    } else if (res.out_truncated) {
+        status = "failed";
+        error = xasprintf("output over %d bytes", ENGINE_OUT_CAP);
+    } else if (validate_output(res.out.data, j->task, j->threads, &out, why, sizeof why) < 0) {
+        status = "failed";
+        error = xstrdup(why);
+    } else {
+        const char *exp_err = NULL;
+        json_t *expected = expected_for(r, j->task, j->task_idx, &exp_err);
+        if (!expected) {
+            status = "invalid";
+            error = xasprintf("cannot validate: %s", exp_err);
+        } else if (validate_result(j->task, &out, expected, why, sizeof why) < 0) {
+            status = "invalid";
+            error = xasprintf("wrong result: %s", why);
+        }
+        json_object_set_new(rec, "total_s", json_real(out.total_s));
+        json_object_set_new(rec, "load_s", num_or_null(out.load_s));
+        json_object_set_new(rec, "compute_s", num_or_null(out.compute_s));
+        json_object_set_new(rec, "threads_used", json_integer(out.threads_used));
+    }
+    json_object_set_new(rec, "status", json_string(status));
+    json_object_set_new(rec, "wall_s", json_real(res.wall_s));
+    json_object_set_new(rec, "user_s", json_real(res.user_s));
+    json_object_set_new(rec, "sys_s", json_real(res.sys_s));
+    json_object_set_new(rec, "max_rss_kb", json_integer(res.max_rss_kb));
+    json_object_set_new(rec, "exit_code", res.exited ? json_integer(res.exit_code)
+                                                     : json_null());
+    if (res.signaled)
+        json_object_set_new(rec, "signal", json_integer(res.sig));
+    if (error)
+        json_object_set_new(rec, "error", json_string(error));
+    json_object_set_new(rec, "at", json_real(now_unix()));
+    validate_free(&out);
+    free(error);
+    proc_result_free(&res);
+    emit(r, rec);
+}
+
+static uint64_t mix(uint64_t *s)
+{
+    return gen_splitmix_next(s);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* 1 when (task, engine, threads, repeat) is in the plan's done list. */
+static int already_done(json_t *done, const struct job *j)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(done, i, d) {
+        if (!strcmp(json_string_value(json_array_get(d, 0)) ?: "", j->task) &&
+            !strcmp(json_string_value(json_array_get(d, 1)) ?: "", j->eng->name) &&
+            json_integer_value(json_array_get(d, 2)) == j->threads &&
+            json_integer_value(json_array_get(d, 3)) == j->repeat)
+            return 1;
+    }
+    return 0;
+}
+
+static int plan_threads(json_t *plan, int *out, int max)
+{
+    int n = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(plan, "threads"), i, t) {
+        int v = json_is_string(t) && !strcmp(json_string_value(t), "all") ? (int)cores
+              : (int)json_integer_value(t);
+        if (v < 1 || n == max)
+            continue;
+        int dup = 0;
+        for (int k = 0; k < n; k++)
+            dup |= out[k] == v;
+        if (!dup)
+            out[n++] = v;
+    }
+    qsort(out, (size_t)n, sizeof *out, cmp_int);
+    return n;
+}
+
+static json_t *read_plan(void)
+{
+    struct buf b;
+    buf_init(&b, MAX_PLAN);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+        if (buf_add(&b, chunk, n) < 0)
+            die("run: the plan is over %d bytes", MAX_PLAN);
+    json_error_t je;
+    json_t *plan = json_loads(b.data ? b.data : "", 0, &je);
+    buf_free(&b);
+    if (!plan)
+        die("run: the plan is not JSON: %s (line %d)", je.text, je.line);
+    return plan;
+}
+
+static int profile_of(json_t *plan, struct gen_profile *p)
+{
+    const char *name = json_string_value(json_object_get(plan, "profile"));
+    if (!name || gen_profile_lookup(name, p) < 0)
+        return -1;
+    json_t *seed = json_object_get(plan, "seed");
+    if (json_is_integer(seed))
+        p->seed = (uint64_t)json_integer_value(seed);
+    json_t *sizes = json_object_get(plan, "sizes");
+    const char *keys[4] = {"facts", "events", "stream", "points"};
+    uint64_t *fields[4] = {&p->facts, &p->events, &p->stream, &p->points};
+    for (int k = 0; k < 4; k++) {
+        json_t *v = json_object_get(sizes, keys[k]);
+        if (json_is_integer(v) && json_integer_value(v) > 0) {
+            *fields[k] = (uint64_t)json_integer_value(v);
+            snprintf(p->name, sizeof p->name, "custom");
+        }
+    }
+    return 0;
+}
+
+int agent_run(int argc, char **argv)
+{
+    if (argc > 1)
+        die_code(2, "run: unexpected argument '%s'; the plan comes on stdin", argv[1]);
+    signal(SIGPIPE, SIG_IGN);
+    json_t *plan = read_plan();
+    struct runner r = {.stdout_ok = 1};
+    r.sweep = json_string_value(json_object_get(plan, "sweep"));
+    if (!r.sweep || strspn(r.sweep, "0123456789abcdef-") != strlen(r.sweep) || !*r.sweep)
+        die("run: the plan lacks a valid \"sweep\" id");
+    const char *py = json_string_value(json_object_get(plan, "python"));
+    r.python = py && *py ? py : agent_default_python();
+    r.timeout_s = json_number_value(json_object_get(plan, "timeout_s"));
+    r.reference = json_object_get(plan, "reference");
+    struct gen_profile prof;
+    if (profile_of(plan, &prof) < 0)
+        die("run: the plan names no known profile");
+
+    char *jdir = xasprintf("%s/journal", agent_home());
+    char *jpath = xasprintf("%s/%s.jsonl", jdir, r.sweep);
+    mkdir(agent_home(), 0755);
+    mkdir(jdir, 0755);
+    /* Sequence numbers go on from what the journal already holds. */
+    FILE *old = fopen(jpath, "r");
+    if (old) {
+        int c;
+        while ((c = getc(old)) != EOF)
+            r.seq += c == '\n';
+        fclose(old);
+    }
+    r.journal = fopen(jpath, "a");
+    if (!r.journal)
+        die("run: %s: %s", jpath, strerror(errno));
+
+    emit(&r, json_pack("{s:s, s:s, s:s, s:s}", "type", "hello", "version", HOTPATH_VERSION,
+                       "sweep", r.sweep, "journal", jpath));
+    json_t *probe = agent_probe_json(r.python);
+    emit(&r, json_pack("{s:s, s:f, s:o}", "type", "probe", "at", now_unix(), "probe", probe));
+
+    int threads[64];
+    int nthreads = plan_threads(plan, threads, 64);
+    int repeats = (int)json_integer_value(json_object_get(plan, "repeats"));
+    int warmups = (int)json_integer_value(json_object_get(plan, "warmups"));
+    json_t *tasks = json_object_get(plan, "tasks"), *done = json_object_get(plan, "done");
+    json_t *engines_j = json_object_get(plan, "engines");
+    size_t ne = json_array_size(engines_j), nt = json_array_size(tasks);
+    if (nt > 8)
+        die("run: at most 8 tasks");
+    struct engine *engines = xcalloc(ne ? ne : 1, sizeof *engines);
+    for (size_t i = 0; i < ne; i++) {
+        json_t *e = json_array_get(engines_j, i);
+        engines[i].name = json_string_value(json_object_get(e, "name"));
+        engines[i].argv = json_object_get(e, "argv");
+        engines[i].tasks = json_object_get(e, "tasks");
+    }
+    /* One round: every (task, engine, threads) the engine implements. */
+    size_t cap = nt * ne * (size_t)nthreads + 1, per_round = 0;
+    struct job *round = xcalloc(cap, sizeof *round);
+    for (size_t t = 0; t < nt; t++) {
+        const char *task = json_string_value(json_array_get(tasks, t));
+        for (size_t i = 0; i < ne; i++) {
+            size_t k;
+            json_t *et;
+            int has = 0;
+            json_array_foreach(engines[i].tasks, k, et)
+                has |= !strcmp(json_string_value(et) ?: "", task);
+            for (int h = 0; has && h < nthreads; h++)
+                round[per_round++] = (struct job){task, (int)t, &engines[i], threads[h], 0};
+        }
+    }
+    long planned = (long)per_round * (warmups + repeats), todo = 0;
+    for (int rr = -warmups; rr < repeats; rr++)
+        for (size_t k = 0; k < per_round; k++) {
+            struct job j = round[k];
+            j.repeat = rr < 0 ? rr : rr;
+            todo += !already_done(done, &j);
+        }
+
+    int reused;
+    double gen_s;
+    json_t *manifest;
+    struct err e = {0};
+    r.data_dir = agent_data(&prof, &manifest, &gen_s, &reused, &e);
+    if (!r.data_dir) {
+        emit_error(&r, "data: %s", e.msg);
+        emit(&r, json_pack("{s:s, s:b}", "type", "done", "ok", 0));
+        return 1;
+    }
+    emit(&r, json_pack("{s:s, s:s, s:b, s:f, s:o, s:I, s:I}", "type", "data", "dir",
+                       r.data_dir, "reused", reused, "gen_s", gen_s, "manifest", manifest,
+                       "planned", (json_int_t)planned, "todo", (json_int_t)todo));
+
+    /* Repeat-major: warmup rounds, then repeat rounds, each in its own
+     * seeded shuffle, so slow drift of the machine hits every engine alike. */
+    uint64_t order_seed = (uint64_t)json_integer_value(json_object_get(plan, "order_seed"));
+    for (int rr = -warmups; rr < repeats; rr++) {
+        uint64_t s = order_seed ^ (uint64_t)(rr + 1000);
+        for (size_t k = per_round; k > 1; k--) {
+            size_t x = (size_t)(mix(&s) % k);
+            struct job tmp = round[k - 1];
+            round[k - 1] = round[x];
+            round[x] = tmp;
+        }
+        for (size_t k = 0; k < per_round; k++) {
+            struct job j = round[k];
+            j.repeat = rr;
+            if (!already_done(done, &j))
+                run_one(&r, &j);
+        }
+    }
+    emit(&r, json_pack("{s:s, s:b}", "type", "done", "ok", 1));
+    fclose(r.journal);
+    free(jpath);
+    free(jdir);
+    free(round);
+    free(engines);
+    json_decref(plan);
+    return 0;
+}
+
+int agent_tail(int argc, char **argv)
+{
+    const char *sweep = NULL;
+    long from = 0;
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 >= argc)
+            die_code(2, "tail: %s needs a value", argv[i]);
+        if (!strcmp(argv[i], "--sweep"))
+            sweep = argv[++i];
+        else if (!strcmp(argv[i], "--from"))
+            from = atol(argv[++i]);
+        else
+            die_code(2, "tail: unknown argument '%s'", argv[i]);
+    }
+    if (!sweep || strspn(sweep, "0123456789abcdef-") != strlen(sweep))
+        die_code(2, "tail: --sweep UUID is required");
+    char *path = xasprintf("%s/journal/%s.jsonl", agent_home(), sweep);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;      /* nothing was journaled for this sweep here */
+        die("tail: %s: %s", path, strerror(errno));
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long seq = 0;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        /* A line cut by a crash has no newline: it was never acknowledged. */
+        if (line[n - 1] != '\n')
+            break;
+        if (seq++ >= from)
+            fputs(line, stdout);
+    }
+    free(line);
+    fclose(f);
+    free(path);
+    return 0;
+}

@@ -1,0 +1,327 @@
+/* Configuration: JSON through Jansson, strictly checked. */
+#include "cfg.h"
+#include "hotpath.h"
+#include "../common/check.h"
+#include "../common/err.h"
+#include "../common/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const sweep_keys[] = {"profile", "seed", "sizes", "tasks", "engines",
+                                         "threads", "repeats", "warmups", "timeout_s",
+                                         "extra_engines", NULL};
+static const char *const host_keys[] = {"name", "transport", "address", "port", "user",
+                                        "identity", "known_hosts", "host_key", "jump",
+                                        "exec_prefix", "workdir", "python", "passphrase_env",
+                                        "lost_after_s", "comment", NULL};
+static const char *const top_keys[] = {"sweep", "hosts", "comment", NULL};
+
+static int known(const char *const *keys, const char *k)
+{
+    for (; *keys; keys++)
+        if (!strcmp(*keys, k))
+            return 1;
+    return 0;
+}
+
+static int check_keys(const struct cfg *c, json_t *o, const char *const *keys,
+                      const char *where, struct err *e)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        if (!known(keys, k))
+            return err_set(e, 1, "%s: unknown key '%s%s%s'", c->path, where, *where ? "." : "",
+                           k);
+    }
+    return 0;
+}
+
+static const char *str_of(json_t *o, const char *k, const char *def)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : def;
+}
+
+static int want_type(const struct cfg *c, json_t *o, const char *k, const char *where,
+                     int (*is)(const json_t *), const char *type, struct err *e)
+{
+    json_t *v = json_object_get(o, k);
+    if (v && !is(v))
+        return err_set(e, 1, "%s: '%s.%s' must be %s", c->path, where, k, type);
+    return 0;
+}
+
+static int is_string(const json_t *v) { return json_is_string(v); }
+static int is_int(const json_t *v) { return json_is_integer(v); }
+static int is_num(const json_t *v) { return json_is_number(v); }
+static int is_array(const json_t *v) { return json_is_array(v); }
+static int is_object(const json_t *v) { return json_is_object(v); }
+static int is_list_or_all(const json_t *v)
+{
+    return json_is_array(v) || (json_is_string(v) && !strcmp(json_string_value(v), "all"));
+}
+
+static int load_hosts(struct cfg *c, struct err *e)
+{
+    json_t *hosts = json_object_get(c->root, "hosts");
+    if (!hosts) {
+        hosts = json_pack("[{s:s, s:s}]", "name", "local", "transport", "local");
+        json_object_set_new(c->root, "hosts", hosts);
+    }
+    if (!json_is_array(hosts) || json_array_size(hosts) == 0)
+        return err_set(e, 1, "%s: 'hosts' must be a non-empty array", c->path);
+    c->nhosts = (int)json_array_size(hosts);
+    c->hosts = xcalloc((size_t)c->nhosts, sizeof *c->hosts);
+    for (int i = 0; i < c->nhosts; i++) {
+        json_t *h = json_array_get(hosts, (size_t)i);
+        char where[32];
+        snprintf(where, sizeof where, "hosts[%d]", i);
+        if (!json_is_object(h))
+            return err_set(e, 1, "%s: '%s' must be an object", c->path, where);
+        if (check_keys(c, h, host_keys, where, e) < 0)
+            return -1;
+        static const char *const strs[] = {"name", "transport", "address", "user", "identity",
+                                           "known_hosts", "host_key", "jump", "exec_prefix",
+                                           "workdir", "python", "passphrase_env", NULL};
+        for (const char *const *k = strs; *k; k++)
+            if (want_type(c, h, *k, where, is_string, "a string", e) < 0)
+                return -1;
+        if (want_type(c, h, "port", where, is_int, "an integer", e) < 0 ||
+            want_type(c, h, "lost_after_s", where, is_num, "a number", e) < 0)
+            return -1;
+        struct host_cfg *hc = &c->hosts[i];
+        hc->name = str_of(h, "name", NULL);
+        if (!hc->name || !*hc->name)
+            return err_set(e, 1, "%s: '%s.name' is required", c->path, where);
+        for (int k = 0; k < i; k++)
+            if (!strcmp(c->hosts[k].name, hc->name))
+                return err_set(e, 1, "%s: host name '%s' is used twice", c->path, hc->name);
+        hc->transport = str_of(h, "transport", "local");
+        if (strcmp(hc->transport, "local") && strcmp(hc->transport, "ssh"))
+            return err_set(e, 1, "%s: '%s.transport' must be \"local\" or \"ssh\", not '%s'",
+                           c->path, where, hc->transport);
+        hc->address = str_of(h, "address", NULL);
+        if (!strcmp(hc->transport, "ssh") && !hc->address)
+            return err_set(e, 1, "%s: '%s.address' is required for transport ssh", c->path,
+                           where);
+        hc->user = str_of(h, "user", NULL);
+        hc->identity = str_of(h, "identity", NULL);
+        hc->known_hosts = str_of(h, "known_hosts", NULL);
+        hc->host_key = str_of(h, "host_key", "strict");
+        if (strcmp(hc->host_key, "strict") && strcmp(hc->host_key, "accept-new"))
+            return err_set(e, 1, "%s: '%s.host_key' must be \"strict\" or \"accept-new\"",
+                           c->path, where);
+        hc->jump = str_of(h, "jump", NULL);
+        hc->exec_prefix = str_of(h, "exec_prefix", NULL);
+        hc->workdir = str_of(h, "workdir", NULL);
+        hc->python = str_of(h, "python", NULL);
+        hc->passphrase_env = str_of(h, "passphrase_env", NULL);
+        hc->port = json_is_integer(json_object_get(h, "port"))
+                 ? (int)json_integer_value(json_object_get(h, "port")) : 22;
+        hc->lost_after_s = json_is_number(json_object_get(h, "lost_after_s"))
+                         ? json_number_value(json_object_get(h, "lost_after_s")) : 60;
+    }
+    return 0;
+}
+
+int cfg_load(const char *path, struct cfg *c, struct err *e)
+{
+    json_error_t je;
+    json_t *root = json_object();
+    if (path) {
+        json_decref(root);
+        root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+        if (!root) {
+            memset(c, 0, sizeof *c);
+            return err_set(e, 1, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        }
+    }
+    return cfg_from_json(root, path ? path : "(built-in default)", c, e);
+}
+
+int cfg_from_json(json_t *root, const char *label, struct cfg *c, struct err *e)
+{
+    memset(c, 0, sizeof *c);
+    c->path = xstrdup(label);
+    c->root = root;
+    if (!json_is_object(c->root))
+        return err_set(e, 1, "%s: the configuration must be a JSON object", c->path);
+    if (check_keys(c, c->root, top_keys, "", e) < 0)
+        return -1;
+    json_t *sw = json_object_get(c->root, "sweep");
+    if (!sw) {
+        sw = json_object();
+        json_object_set_new(c->root, "sweep", sw);
+    }
+    if (!json_is_object(sw))
+        return err_set(e, 1, "%s: 'sweep' must be an object", c->path);
+    if (check_keys(c, sw, sweep_keys, "sweep", e) < 0)
+        return -1;
+    if (want_type(c, sw, "profile", "sweep", is_string, "a string", e) < 0 ||
+        want_type(c, sw, "seed", "sweep", is_int, "an integer", e) < 0 ||
+        want_type(c, sw, "sizes", "sweep", is_object, "an object", e) < 0 ||
+        want_type(c, sw, "tasks", "sweep", is_list_or_all, "an array or \"all\"", e) < 0 ||
+        want_type(c, sw, "engines", "sweep", is_list_or_all, "an array or \"all\"", e) < 0 ||
+        want_type(c, sw, "threads", "sweep", is_array, "an array", e) < 0 ||
+        want_type(c, sw, "repeats", "sweep", is_int, "an integer", e) < 0 ||
+        want_type(c, sw, "warmups", "sweep", is_int, "an integer", e) < 0 ||
+        want_type(c, sw, "timeout_s", "sweep", is_num, "a number", e) < 0 ||
+        want_type(c, sw, "extra_engines", "sweep", is_array, "an array", e) < 0)
+        return -1;
+    /* Defaults: the study's design, 20 repeats after a warmup. */
+    if (!json_object_get(sw, "profile"))
+        json_object_set_new(sw, "profile", json_string("quick"));
+    if (!json_object_get(sw, "seed"))
+        json_object_set_new(sw, "seed", json_integer(20261124));
+    if (!json_object_get(sw, "tasks"))
+        json_object_set_new(sw, "tasks", json_string("all"));
+    if (!json_object_get(sw, "engines"))
+        json_object_set_new(sw, "engines", json_string("all"));
+    if (!json_object_get(sw, "threads"))
+        json_object_set_new(sw, "threads", json_pack("[i, s]", 1, "all"));
+    if (!json_object_get(sw, "repeats"))
+        json_object_set_new(sw, "repeats", json_integer(20));
+    if (!json_object_get(sw, "warmups"))
+        json_object_set_new(sw, "warmups", json_integer(1));
+    if (!json_object_get(sw, "timeout_s"))
+        json_object_set_new(sw, "timeout_s", json_real(600));
+    c->sweep = sw;
+    return load_hosts(c, e);
+}
+
+void cfg_free(struct cfg *c)
+{
+    json_decref(c->root);
+    free(c->hosts);
+    free(c->path);
+    memset(c, 0, sizeof *c);
+}
+
+int cfg_override(struct cfg *c, const char *key, json_t *value, struct err *e)
+{
+    if (!known(sweep_keys, key))
+        return err_set(e, 2, "unknown sweep setting '%s'", key);
+    json_object_set_new(c->sweep, key, value);
+    return 0;
+}
+
+int cfg_select_hosts(struct cfg *c, json_t *names, struct err *e)
+{
+    size_t i;
+    json_t *n;
+    int kept = 0;
+    json_array_foreach(names, i, n) {
+        int found = 0;
+        for (int k = kept; k < c->nhosts; k++) {
+            if (!strcmp(c->hosts[k].name, json_string_value(n))) {
+                struct host_cfg t = c->hosts[kept];
+                c->hosts[kept++] = c->hosts[k];
+                c->hosts[k] = t;
+                found = 1;
+                break;
+            }
+        }
+        if (!found)
+            return err_set(e, 2, "--hosts: no host named '%s' in %s", json_string_value(n),
+                           c->path);
+    }
+    c->nhosts = kept;
+    return 0;
+}
+
+static int in_list(json_t *list, const char *s)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+        if (json_is_string(v) && !strcmp(json_string_value(v), s))
+            return 1;
+    return 0;
+}
+
+int cfg_check_sweep(struct cfg *c, json_t *registry, struct err *e)
+{
+    json_t *sw = c->sweep;
+    static const char *const all_tasks[] = {"numeric", "groupby", "join", "sessionize",
+                                            "stream-score"};
+    json_t *tasks = json_object_get(sw, "tasks");
+    if (json_is_string(tasks)) {
+        tasks = json_array();
+        for (int i = 0; i < 5; i++)
+            json_array_append_new(tasks, json_string(all_tasks[i]));
+        json_object_set_new(sw, "tasks", tasks);
+    }
+    size_t i;
+    json_t *v;
+    if (json_array_size(tasks) == 0)
+        return err_set(e, 1, "%s: 'sweep.tasks' is empty", c->path);
+    json_array_foreach(tasks, i, v)
+        if (!json_is_string(v) || !check_known_task(json_string_value(v)))
+            return err_set(e, 1, "%s: 'sweep.tasks[%zu]': unknown task '%s' (numeric, "
+                           "groupby, join, sessionize, stream-score)", c->path, i,
+                           json_is_string(v) ? json_string_value(v) : "?");
+    /* Extra engines join the registry for this sweep. */
+    json_t *known_engines = json_object_get(registry, "engines");
+    json_array_foreach(json_object_get(sw, "extra_engines"), i, v) {
+        if (!json_is_object(v) || !json_is_string(json_object_get(v, "name")) ||
+            !json_is_array(json_object_get(v, "argv")) ||
+            !json_is_array(json_object_get(v, "tasks")) ||
+            json_array_size(json_object_get(v, "argv")) == 0)
+            return err_set(e, 1, "%s: 'sweep.extra_engines[%zu]' needs \"name\", \"argv\" "
+                           "(non-empty array) and \"tasks\"", c->path, i);
+        json_array_append(known_engines, v);
+    }
+    json_t *engines = json_object_get(sw, "engines");
+    if (json_is_string(engines)) {
+        engines = json_array();
+        json_array_foreach(known_engines, i, v)
+            json_array_append(engines, json_object_get(v, "name"));
+        json_object_set_new(sw, "engines", engines);
+    }
+    json_t *names = json_array();
+    json_array_foreach(known_engines, i, v)
+        json_array_append(names, json_object_get(v, "name"));
+    json_array_foreach(engines, i, v) {
+        if (!json_is_string(v) || !in_list(names, json_string_value(v))) {
+            json_decref(names);
+            return err_set(e, 1, "%s: 'sweep.engines[%zu]': unknown engine '%s'", c->path, i,
+                           json_is_string(v) ? json_string_value(v) : "?");
+        }
+    }
+    json_decref(names);
+    json_t *threads = json_object_get(sw, "threads");
+    if (json_array_size(threads) == 0)
+        return err_set(e, 1, "%s: 'sweep.threads' is empty", c->path);
+    json_array_foreach(threads, i, v) {
+        int ok = (json_is_integer(v) && json_integer_value(v) >= 1 &&
+                  json_integer_value(v) <= 4096) ||
+                 (json_is_string(v) && !strcmp(json_string_value(v), "all"));
+        if (!ok)
+            return err_set(e, 1, "%s: 'sweep.threads[%zu]' must be 1..4096 or \"all\"",
+                           c->path, i);
+    }
+    json_int_t rep = json_integer_value(json_object_get(sw, "repeats"));
+    json_int_t warm = json_integer_value(json_object_get(sw, "warmups"));
+    if (rep < 1 || rep > 10000)
+        return err_set(e, 1, "%s: 'sweep.repeats' must be 1..10000", c->path);
+    if (warm < 0 || warm > 100)
+        return err_set(e, 1, "%s: 'sweep.warmups' must be 0..100", c->path);
+    if (json_number_value(json_object_get(sw, "timeout_s")) <= 0)
+        return err_set(e, 1, "%s: 'sweep.timeout_s' must be positive", c->path);
+    const char *profile = json_string_value(json_object_get(sw, "profile"));
+    if (strcmp(profile, "tiny") && strcmp(profile, "quick") && strcmp(profile, "seed"))
+        return err_set(e, 1, "%s: 'sweep.profile': unknown profile '%s' (tiny, quick, seed)",
+                       c->path, profile);
+    const char *k;
+    json_object_foreach(json_object_get(sw, "sizes"), k, v) {
+        if (strcmp(k, "facts") && strcmp(k, "events") && strcmp(k, "stream") &&
+            strcmp(k, "points"))
+            return err_set(e, 1, "%s: unknown key 'sweep.sizes.%s'", c->path, k);
+        if (!json_is_integer(v) || json_integer_value(v) < 1)
+            return err_set(e, 1, "%s: 'sweep.sizes.%s' must be a positive integer", c->path,
+                           k);
+    }
+    return 0;
+}

@@ -1,0 +1,91 @@
+#include "proto.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const names[] = {"hello", "probe", "data", "run", "skip", "error", "done"};
+
+const char *proto_type_name(enum proto_type t)
+{
+    return names[t];
+}
+
+/* Required fields per type: name and JSON type letter (s string, i integer,
+ * n number, b boolean, o object). */
+static const char *const required[][8] = {
+    [PROTO_HELLO] = {"version:s", "sweep:s"},
+    [PROTO_PROBE] = {"probe:o", "at:n"},
+    [PROTO_DATA] = {"manifest:o", "planned:i", "todo:i"},
+    [PROTO_RUN] = {"task:s", "engine:s", "threads:i", "repeat:i", "warmup:b", "status:s",
+                   "seq:i"},
+    [PROTO_SKIP] = {"task:s", "engine:s", "error:s"},
+    [PROTO_ERROR] = {"message:s"},
+    [PROTO_DONE] = {"ok:b"},
+};
+
+static int has_type(json_t *v, char t)
+{
+    switch (t) {
+    case 's': return json_is_string(v);
+    case 'i': return json_is_integer(v);
+    case 'n': return json_is_number(v);
+    case 'b': return json_is_boolean(v);
+    case 'o': return json_is_object(v);
+    }
+    return 0;
+}
+
+int proto_parse(const char *line, size_t len, enum proto_type *type, json_t **msg, char *why,
+                size_t n)
+{
+    *msg = NULL;
+    if (len > PROTO_MAX_LINE) {
+        snprintf(why, n, "line of %zu bytes is over the %d byte limit", len, PROTO_MAX_LINE);
+        return -1;
+    }
+    json_error_t je;
+    json_t *m = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+    if (!m || !json_is_object(m)) {
+        snprintf(why, n, "not a JSON object%s%s", m ? "" : ": ", m ? "" : je.text);
+        json_decref(m);
+        return -1;
+    }
+    const char *t = json_string_value(json_object_get(m, "type"));
+    int k = -1;
+    for (int i = 0; t && i < (int)(sizeof names / sizeof names[0]); i++)
+        if (!strcmp(t, names[i]))
+            k = i;
+    if (k < 0) {
+        snprintf(why, n, "unknown record type '%s'", t ? t : "(none)");
+        json_decref(m);
+        return -1;
+    }
+    for (int i = 0; i < 8 && required[k][i]; i++) {
+        const char *spec = required[k][i];
+        size_t klen = strcspn(spec, ":");
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)klen, spec);
+        if (!has_type(json_object_get(m, key), spec[klen + 1])) {
+            snprintf(why, n, "%s record lacks a valid \"%s\"", t, key);
+            json_decref(m);
+            return -1;
+        }
+    }
+    if (k == PROTO_RUN) {
+        const char *st = json_string_value(json_object_get(m, "status"));
+        if (strcmp(st, "ok") && strcmp(st, "invalid") && strcmp(st, "failed") &&
+            strcmp(st, "timeout") && strcmp(st, "skipped")) {
+            snprintf(why, n, "run record has unknown status '%s'", st);
+            json_decref(m);
+            return -1;
+        }
+        if (!strcmp(st, "ok") && !json_is_number(json_object_get(m, "total_s"))) {
+            snprintf(why, n, "run record with status ok lacks total_s");
+            json_decref(m);
+            return -1;
+        }
+    }
+    *type = (enum proto_type)k;
+    *msg = m;
+    return 0;
+}
