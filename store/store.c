@@ -49,7 +49,8 @@ static int read_only_guard(void *arg, int action, const char *a, const char *b,
         return SQLITE_OK;
     case SQLITE_PRAGMA:
         if (b == NULL && a && (!strcmp(a, "table_info") || !strcmp(a, "table_list") ||
-                               !strcmp(a, "user_version") || !strcmp(a, "index_list")))
+                               !strcmp(a, "user_version") || !strcmp(a, "index_list") ||
+                               !strcmp(a, "integrity_check") || !strcmp(a, "quick_check")))
             return SQLITE_OK;
         snprintf(s->refused, sizeof s->refused, "PRAGMA %s%s%s", a ? a : "",
                  b ? " = " : "", b ? b : "");

@@ -1,0 +1,150 @@
+#include "harness.h"
+#include "../../common/err.h"
+#include "../../controller/cfg.h"
+#include "../../controller/hotpath.h"
+#include "../../controller/proto.h"
+#include "../../store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int parse(const char *line, enum proto_type *t, char *why)
+{
+    json_t *m;
+    int rc = proto_parse(line, strlen(line), t, &m, why, 256);
+    json_decref(m);
+    return rc;
+}
+
+TEST(test_proto)
+{
+    enum proto_type t;
+    char why[256];
+    CHECK(parse("{\"type\": \"hello\", \"version\": \"1\", \"sweep\": \"x\"}", &t, why) == 0 &&
+          t == PROTO_HELLO);
+    CHECK(parse("{\"type\": \"run\", \"task\": \"join\", \"engine\": \"c\", \"threads\": 1, "
+                "\"repeat\": 0, \"warmup\": false, \"status\": \"ok\", \"total_s\": 1.5, "
+                "\"seq\": 4}", &t, why) == 0 && t == PROTO_RUN);
+    CHECK(parse("{\"type\": \"run\", \"task\": \"join\", \"engine\": \"c\", \"threads\": 1, "
+                "\"repeat\": 0, \"warmup\": false, \"status\": \"ok\", \"seq\": 4}", &t,
+                why) < 0 && strstr(why, "total_s"));
+    CHECK(parse("{\"type\": \"run\", \"task\": \"join\", \"engine\": \"c\", \"threads\": 1, "
+                "\"repeat\": 0, \"warmup\": false, \"status\": \"great\", \"seq\": 4}", &t,
+                why) < 0 && strstr(why, "great"));
+    CHECK(parse("{\"type\": \"run\", \"task\": 3}", &t, why) < 0 && strstr(why, "task"));
+    CHECK(parse("{\"type\": \"gossip\"}", &t, why) < 0 && strstr(why, "gossip"));
+    CHECK(parse("[1, 2]", &t, why) < 0 && strstr(why, "not a JSON object"));
+    CHECK(parse("{\"type\": \"done\", \"ok\": true", &t, why) < 0);
+    CHECK(parse("{\"type\": \"done\", \"ok\": true, \"ok\": false}", &t, why) < 0);
+    CHECK(parse("{\"type\": \"done\", \"ok\": true}", &t, why) == 0 && t == PROTO_DONE);
+    char *big = malloc(PROTO_MAX_LINE + 2);
+    memset(big, ' ', PROTO_MAX_LINE + 1);
+    big[PROTO_MAX_LINE + 1] = '\0';
+    json_t *m;
+    CHECK(proto_parse(big, PROTO_MAX_LINE + 1, &t, &m, why, sizeof why) < 0 &&
+          strstr(why, "limit"));
+    free(big);
+}
+
+static int cfg_text(const char *text, struct err *e)
+{
+    char path[] = "/tmp/hp-cfg-XXXXXX";
+    int fd = mkstemp(path);
+    if (write(fd, text, strlen(text)) < 0)
+        return -2;
+    close(fd);
+    struct cfg c;
+    int rc = cfg_load(path, &c, e);
+    cfg_free(&c);
+    unlink(path);
+    return rc;
+}
+
+TEST(test_cfg)
+{
+    struct err e = {0};
+    CHECK(cfg_text("{}", &e) == 0);
+    CHECK(cfg_text("{\"sweep\": {\"repeats\": 5}, \"hosts\": [{\"name\": \"a\"}]}", &e) == 0);
+    CHECK(cfg_text("{\"sweeps\": {}}", &e) < 0 && strstr(e.msg, "unknown key 'sweeps'") &&
+          strstr(e.msg, "/tmp/hp-cfg-"));
+    CHECK(cfg_text("{\"hosts\": [{\"name\": \"a\", \"adress\": \"x\"}]}", &e) < 0 &&
+          strstr(e.msg, "'hosts[0].adress'"));
+    CHECK(cfg_text("{\"sweep\": {\"repeats\": \"5\"}}", &e) < 0 &&
+          strstr(e.msg, "'sweep.repeats' must be an integer"));
+    CHECK(cfg_text("{\"hosts\": [{\"name\": \"a\"}, {\"name\": \"a\"}]}", &e) < 0 &&
+          strstr(e.msg, "used twice"));
+    CHECK(cfg_text("{\"hosts\": [{\"name\": \"a\", \"transport\": \"ssh\"}]}", &e) < 0 &&
+          strstr(e.msg, "address"));
+    CHECK(cfg_text("{\"hosts\": []}", &e) < 0);
+    CHECK(cfg_text("[1]", &e) < 0);
+
+    json_t *a = hp_split_list("1,all,4", 1, &e);
+    CHECK(a && json_array_size(a) == 3 && json_integer_value(json_array_get(a, 2)) == 4);
+    json_decref(a);
+    CHECK(hp_split_list("1,0", 1, &e) == NULL);
+    CHECK(hp_split_list(",", 0, &e) == NULL);
+}
+
+TEST(test_store)
+{
+    char dir[] = "/tmp/hp-store-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/s.db", dir);
+    struct store *st;
+    struct err e = {0};
+    CHECK(store_open(path, 0, &st, &e) == 0);
+    json_t *plan = json_pack("{s:s, s:i, s:s}", "profile", "tiny", "seed", 1,
+                             "hotpath_version", "test");
+    int64_t sw = store_sweep_create(st, "abcdef00-1111", "c.json", plan, &e);
+    CHECK(sw > 0);
+    int64_t h = store_host(st, "box", "local", NULL, &e);
+    CHECK(h > 0 && store_host(st, "box", "local", NULL, &e) == h);
+    CHECK(store_begin(st, &e) == 0);
+    /* Five timed runs 1..5 and a warmup: median 3, p25 2, p75 4. */
+    for (int r = -1; r < 5; r++) {
+        json_t *m = json_pack("{s:s, s:s, s:i, s:i, s:b, s:s, s:f, s:f}", "task", "join",
+                              "engine", "c-x", "threads", 1, "repeat", r, "warmup", r < 0,
+                              "status", "ok", "total_s", r < 0 ? 100.0 : (double)(r + 1),
+                              "wall_s", 9.0);
+        int added;
+        CHECK(store_run(st, sw, h, -1, m, &added, &e) == 0 && added);
+        CHECK(store_run(st, sw, h, -1, m, &added, &e) == 0 && !added);   /* no duplicate */
+        json_decref(m);
+    }
+    json_t *bad = json_pack("{s:s, s:s, s:i, s:i, s:b, s:s}", "task", "join", "engine",
+                            "c-x", "threads", 1, "repeat", 9, "warmup", 0, "status", "invalid");
+    int added;
+    CHECK(store_run(st, sw, h, -1, bad, &added, &e) == 0 && added);
+    json_decref(bad);
+    CHECK(store_commit(st, &e) == 0);
+    json_t *done = store_done_runs(st, sw, h);
+    CHECK(json_array_size(done) == 7);
+    json_decref(done);
+    store_close(st);
+
+    CHECK(store_open(path, 1, &st, &e) == 0);
+    char out[512];
+    FILE *f = fmemopen(out, sizeof out, "w");
+    CHECK(store_query(st, "select n, median_s, p25_s, p75_s, min_s, max_s from v_medians",
+                      STORE_CSV, f, &e) == 0);
+    fclose(f);
+    CHECK(strstr(out, "5,3,2,4,1,5") != NULL);
+    f = fmemopen(out, sizeof out, "w");
+    CHECK(store_query(st, "delete from runs", STORE_CSV, f, &e) < 0 && strstr(e.msg, "DELETE"));
+    CHECK(store_query(st, "pragma user_version = 7", STORE_CSV, f, &e) < 0);
+    CHECK(store_query(st, "select 1; select 2", STORE_CSV, f, &e) < 0);
+    fclose(f);
+    int64_t id;
+    char uuid[64];
+    CHECK(store_sweep_find(st, "abc", &id, uuid, NULL, &e) == 0 && id == sw);
+    CHECK(store_sweep_find(st, "latest", &id, uuid, NULL, &e) == 0 && id == sw);
+    CHECK(store_sweep_find(st, "zzz", &id, uuid, NULL, &e) < 0);
+    CHECK(store_integrity(st, &e) == 0);
+    store_close(st);
+    json_decref(plan);
+    snprintf(out, sizeof out, "rm -rf %s", dir);
+    CHECK(system(out) == 0);
+}
