@@ -21,6 +21,8 @@ json_t *agent_probe_json(const char *python);
 const char *agent_root(void);
 const char *agent_home(void);
 const char *agent_default_python(void);
+/* mkdir -p; -1 with errno set. */
+int agent_mkdirs(const char *path);
 
 struct err;
 struct gen_profile;

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int mkdirs(const char *path)
+int agent_mkdirs(const char *path)
 {
     char *p = xstrdup(path);
     for (char *s = p + 1; *s; s++) {
@@ -40,7 +40,7 @@ char *agent_data(const struct gen_profile *p, json_t **manifest, double *gen_s, 
     if (!*reused) {
         struct gen_file files[GEN_NFILES];
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        if (mkdirs(dir) < 0 || gen_write(p, dir, (int)cores, files, e) < 0) {
+        if (agent_mkdirs(dir) < 0 || gen_write(p, dir, (int)cores, files, e) < 0) {
             if (e && !e->msg[0])
                 err_set(e, 1, "%s: cannot create: %s", dir, strerror(errno));
             free(dir);

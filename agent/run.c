@@ -396,8 +396,8 @@ int agent_run(int argc, char **argv)
 
     char *jdir = xasprintf("%s/journal", agent_home());
     char *jpath = xasprintf("%s/%s.jsonl", jdir, r.sweep);
-    mkdir(agent_home(), 0755);
-    mkdir(jdir, 0755);
+    if (agent_mkdirs(jdir) < 0)
+        die("run: %s: %s", jdir, strerror(errno));
     /* Sequence numbers go on from what the journal already holds. */
     FILE *old = fopen(jpath, "r");
     if (old) {

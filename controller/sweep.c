@@ -132,6 +132,7 @@ static void push(struct queue *q, int host, enum ev_kind kind, enum proto_type t
     ev->msg = msg;
     ev->error = error;
     pthread_mutex_lock(&q->lock);
+    int was_empty = q->head == NULL;
     if (q->tail)
         q->tail->next = ev;
     else
@@ -139,7 +140,10 @@ static void push(struct queue *q, int host, enum ev_kind kind, enum proto_type t
     q->tail = ev;
     if (kind == EV_END)
         q->running--;
-    pthread_cond_broadcast(&q->cond);
+    /* The writer takes the whole list at once: wake it only when it may
+     * be waiting. */
+    if (was_empty || kind == EV_END)
+        pthread_cond_broadcast(&q->cond);
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -464,16 +468,13 @@ const char *sweep_execute(struct store *st, int64_t sweep_id, const char *uuid, 
             if (pthread_cond_timedwait(&q.cond, &q.lock, &ts) == ETIMEDOUT)
                 break;
         }
-        struct event *ev = q.head;
-        if (ev) {
-            q.head = ev->next;
-            if (!q.head)
-                q.tail = NULL;
-        }
+        struct event *batch = q.head;
+        q.head = q.tail = NULL;
         int running = q.running;
         pthread_mutex_unlock(&q.lock);
 
-        if (ev) {
+        struct event *ev = batch;
+        while (ev) {
             struct host_state *h = &w.hosts[ev->host];
             int rc = 0;
             if (ev->kind == EV_MSG) {
@@ -486,14 +487,20 @@ const char *sweep_execute(struct store *st, int64_t sweep_id, const char *uuid, 
                 if (tx_begin(&w, e) == 0)
                     host_fail(&w, h, ev->error, e);
             }
+            struct event *next = ev->next;
             json_decref(ev->msg);
             free(ev->error);
             free(ev);
+            ev = next;
             if (rc < 0)
                 goto out;      /* a store error: stop, what is committed stays */
+            if (w.tx_events >= BATCH_EVENTS && tx_commit(&w, e) < 0)
+                goto out;
         }
-        int idle = !ev;
-        if (w.in_tx && (idle || w.tx_events >= BATCH_EVENTS ||
+        /* Commit in batches: by count or age, never per record, since a
+         * commit is an fsync. */
+        int idle = !batch;
+        if (w.in_tx && ((idle && running == 0) || w.tx_events >= BATCH_EVENTS ||
                         now() - w.tx_started > BATCH_SECONDS))
             if (tx_commit(&w, e) < 0)
                 goto out;
@@ -512,8 +519,6 @@ const char *sweep_execute(struct store *st, int64_t sweep_id, const char *uuid, 
     for (int i = 0; i < n; i++)
         failed += strcmp(w.hosts[i].status, "done") != 0;
     result = failed == 0 ? "complete" : failed == n ? "failed" : "partial";
-    if (!w.tty)
-        draw(&w, 1);
     if (store_sweep_finish(st, sweep_id, result, e) < 0)
         result = NULL;
 out:

@@ -92,9 +92,9 @@ CREATE TABLE runs (
     error        TEXT,
     seq          INTEGER,                   -- position in the host's journal
     at           REAL,                      -- unix time on the host
+    -- also the index for every per-cell query (its prefix)
     UNIQUE (sweep_id, host_id, task, engine, threads, repeat)
 );
-CREATE INDEX runs_by_cell ON runs (sweep_id, host_id, task, engine, threads);
 
 -- The engine each task's speedups are measured against.
 CREATE TABLE baselines (
