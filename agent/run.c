@@ -2,6 +2,7 @@
  * host's journal (synced) before it goes to stdout, so nothing measured is
  * lost when the controller goes away; `tail` replays the journal. */
 #include "agent.h"
+#include "plan.h"
 #include "validate.h"
 #include "../common/buf.h"
 #include "../common/err.h"
@@ -35,7 +36,7 @@ struct job {
     int task_idx;
     struct engine *eng;
     int threads;
-    int repeat;             /* warmups are -1, -2, ... */
+    int repeat;
 };
 
 struct runner {
@@ -292,52 +293,6 @@ static void run_one(struct runner *r, const struct job *j)
     emit(r, rec);
 }
 
-static uint64_t mix(uint64_t *s)
-{
-    return gen_splitmix_next(s);
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-    return *(const int *)a - *(const int *)b;
-}
-
-/* 1 when (task, engine, threads, repeat) is in the plan's done list. */
-static int already_done(json_t *done, const struct job *j)
-{
-    size_t i;
-    json_t *d;
-    json_array_foreach(done, i, d) {
-        if (!strcmp(json_string_value(json_array_get(d, 0)) ?: "", j->task) &&
-            !strcmp(json_string_value(json_array_get(d, 1)) ?: "", j->eng->name) &&
-            json_integer_value(json_array_get(d, 2)) == j->threads &&
-            json_integer_value(json_array_get(d, 3)) == j->repeat)
-            return 1;
-    }
-    return 0;
-}
-
-static int plan_threads(json_t *plan, int *out, int max)
-{
-    int n = 0;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t i;
-    json_t *t;
-    json_array_foreach(json_object_get(plan, "threads"), i, t) {
-        int v = json_is_string(t) && !strcmp(json_string_value(t), "all") ? (int)cores
-              : (int)json_integer_value(t);
-        if (v < 1 || n == max)
-            continue;
-        int dup = 0;
-        for (int k = 0; k < n; k++)
-            dup |= out[k] == v;
-        if (!dup)
-            out[n++] = v;
-    }
-    qsort(out, (size_t)n, sizeof *out, cmp_int);
-    return n;
-}
-
 static json_t *read_plan(void)
 {
     struct buf b;
@@ -415,14 +370,9 @@ int agent_run(int argc, char **argv)
     json_t *probe = agent_probe_json(r.python);
     emit(&r, json_pack("{s:s, s:f, s:o}", "type", "probe", "at", now_unix(), "probe", probe));
 
-    int threads[64];
-    int nthreads = plan_threads(plan, threads, 64);
-    int repeats = (int)json_integer_value(json_object_get(plan, "repeats"));
-    int warmups = (int)json_integer_value(json_object_get(plan, "warmups"));
-    json_t *tasks = json_object_get(plan, "tasks"), *done = json_object_get(plan, "done");
     json_t *engines_j = json_object_get(plan, "engines");
-    size_t ne = json_array_size(engines_j), nt = json_array_size(tasks);
-    if (nt > 8)
+    size_t ne = json_array_size(engines_j);
+    if (json_array_size(json_object_get(plan, "tasks")) > 8)
         die("run: at most 8 tasks");
     struct engine *engines = xcalloc(ne ? ne : 1, sizeof *engines);
     for (size_t i = 0; i < ne; i++) {
@@ -431,28 +381,11 @@ int agent_run(int argc, char **argv)
         engines[i].argv = json_object_get(e, "argv");
         engines[i].tasks = json_object_get(e, "tasks");
     }
-    /* One round: every (task, engine, threads) the engine implements. */
-    size_t cap = nt * ne * (size_t)nthreads + 1, per_round = 0;
-    struct job *round = xcalloc(cap, sizeof *round);
-    for (size_t t = 0; t < nt; t++) {
-        const char *task = json_string_value(json_array_get(tasks, t));
-        for (size_t i = 0; i < ne; i++) {
-            size_t k;
-            json_t *et;
-            int has = 0;
-            json_array_foreach(engines[i].tasks, k, et)
-                has |= !strcmp(json_string_value(et) ?: "", task);
-            for (int h = 0; has && h < nthreads; h++)
-                round[per_round++] = (struct job){task, (int)t, &engines[i], threads[h], 0};
-        }
-    }
-    long planned = (long)per_round * (warmups + repeats), todo = 0;
-    for (int rr = -warmups; rr < repeats; rr++)
-        for (size_t k = 0; k < per_round; k++) {
-            struct job j = round[k];
-            j.repeat = rr < 0 ? rr : rr;
-            todo += !already_done(done, &j);
-        }
+    struct plan_job *jobs;
+    size_t njobs = plan_expand(plan, sysconf(_SC_NPROCESSORS_ONLN), &jobs);
+    long planned = (long)njobs, todo = 0;
+    for (size_t k = 0; k < njobs; k++)
+        todo += !plan_is_done(plan, &jobs[k]);
 
     int reused;
     double gen_s;
@@ -468,29 +401,18 @@ int agent_run(int argc, char **argv)
                        r.data_dir, "reused", reused, "gen_s", gen_s, "manifest", manifest,
                        "planned", (json_int_t)planned, "todo", (json_int_t)todo));
 
-    /* Repeat-major: warmup rounds, then repeat rounds, each in its own
-     * seeded shuffle, so slow drift of the machine hits every engine alike. */
-    uint64_t order_seed = (uint64_t)json_integer_value(json_object_get(plan, "order_seed"));
-    for (int rr = -warmups; rr < repeats; rr++) {
-        uint64_t s = order_seed ^ (uint64_t)(rr + 1000);
-        for (size_t k = per_round; k > 1; k--) {
-            size_t x = (size_t)(mix(&s) % k);
-            struct job tmp = round[k - 1];
-            round[k - 1] = round[x];
-            round[x] = tmp;
-        }
-        for (size_t k = 0; k < per_round; k++) {
-            struct job j = round[k];
-            j.repeat = rr;
-            if (!already_done(done, &j))
-                run_one(&r, &j);
-        }
+    for (size_t k = 0; k < njobs; k++) {
+        if (plan_is_done(plan, &jobs[k]))
+            continue;
+        struct job j = {jobs[k].task, jobs[k].task_idx, &engines[jobs[k].engine_idx],
+                        jobs[k].threads, jobs[k].repeat};
+        run_one(&r, &j);
     }
     emit(&r, json_pack("{s:s, s:b}", "type", "done", "ok", 1));
     fclose(r.journal);
     free(jpath);
     free(jdir);
-    free(round);
+    free(jobs);
     free(engines);
     json_decref(plan);
     return 0;

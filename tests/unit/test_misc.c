@@ -123,3 +123,53 @@ TEST(test_validate)
                           sizeof why) < 0);
     validate_free(&o);
 }
+
+#include "../../agent/plan.h"
+
+TEST(test_plan)
+{
+    json_t *plan = json_loads(
+        "{\"tasks\": [\"numeric\", \"join\"], \"threads\": [1, \"all\", 4, 1],"
+        " \"repeats\": 3, \"warmups\": 1, \"order_seed\": 42,"
+        " \"engines\": [{\"name\": \"a\", \"tasks\": [\"numeric\", \"join\"]},"
+        "               {\"name\": \"b\", \"tasks\": [\"join\"]}],"
+        " \"done\": [[\"join\", \"b\", 4, 2]]}", 0, NULL);
+    struct plan_job *j;
+    /* "all" is 4 cores here, so threads are {1, 4}; 3 combos x 2 threads. */
+    size_t n = plan_expand(plan, 4, &j);
+    CHECK(n == 6 * 4);
+    int in_order = 1, warm_first = 1;
+    for (size_t k = 0; k < n; k++) {
+        in_order &= j[k].repeat == (int)(k / 6) - 1;
+        warm_first &= (k < 6) == (j[k].repeat < 0);
+    }
+    CHECK(in_order && warm_first);
+    /* Each round holds each (task, engine, threads) once. */
+    int once = 1;
+    for (size_t r = 0; r < 4; r++)
+        for (size_t a = 0; a < 6; a++)
+            for (size_t b = a + 1; b < 6; b++) {
+                struct plan_job *x = &j[r * 6 + a], *y = &j[r * 6 + b];
+                once &= !(x->task_idx == y->task_idx && x->engine_idx == y->engine_idx &&
+                          x->threads == y->threads);
+            }
+    CHECK(once);
+    /* Rounds are shuffled differently; the same seed gives the same order. */
+    int differs = 0;
+    for (size_t a = 0; a < 6; a++)
+        differs |= j[a].task_idx != j[6 + a].task_idx || j[a].threads != j[6 + a].threads ||
+                   j[a].engine_idx != j[6 + a].engine_idx;
+    CHECK(differs);
+    struct plan_job *j2;
+    CHECK(plan_expand(plan, 4, &j2) == n && memcmp(j, j2, n * sizeof *j) == 0);
+    size_t done = 0;
+    for (size_t k = 0; k < n; k++)
+        done += plan_is_done(plan, &j[k]);
+    CHECK(done == 1);
+    free(j);
+    free(j2);
+    json_object_set_new(plan, "threads", json_pack("[i, s]", 1, "all"));
+    CHECK(plan_expand(plan, 1, &j) == 3 * 4);      /* "all" = 1 joins thread count 1 */
+    free(j);
+    json_decref(plan);
+}
