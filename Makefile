@@ -15,7 +15,7 @@ COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
 GEN_OBJ    := build/workloads/gen/gen.o
 ENGINE_OBJ := build/workloads/c/csv.o build/workloads/c/tasks.o
 AGENT_OBJ  := $(patsubst %.c,build/%.o,$(filter-out agent/main.c,$(wildcard agent/*.c)))
-CTL_OBJ    := $(patsubst %.c,build/%.o,$(wildcard controller/*.c)) build/store/store.o \
+CTL_OBJ    := $(patsubst %.c,build/%.o,$(wildcard controller/*.c reports/*.c)) build/store/store.o \
               build/store/schema.o
 PROGRAMS   := $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath-agent \
               $(BIN)/hotpath

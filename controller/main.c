@@ -25,6 +25,8 @@ static const struct cmd_entry {
     {"status", "status [SWEEP]", "sweeps in the store and their progress", cmd_status},
     {"query", "query [--csv|--json] SQL", "read-only SQL on the store (views: v_runs, "
               "v_medians, v_speedups, v_latest, v_problems)", cmd_query},
+    {"report", "report [SWEEP|latest] [--out DIR] [--format svg,png]",
+     "charts (gnuplot), report.html and report.md for a sweep", cmd_report},
     {"hosts", "hosts", "probe each configured host and print a summary", cmd_hosts},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])

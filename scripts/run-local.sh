@@ -32,4 +32,6 @@ if [ "${problems:-0}" != 0 ]; then
 fi
 echo
 echo "Store: $DB   (try: bin/hotpath --db $DB query \"select * from v_speedups\")"
+bin/hotpath -q --db "$DB" report --out report >/dev/null || exit 1
+echo "Report: $(pwd)/report/report.html (and report.md, charts as SVG and PNG)"
 exit $rc

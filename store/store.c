@@ -413,6 +413,47 @@ int store_integrity(struct store *s, struct err *e)
     return ok ? 0 : err_set(e, 1, "store: integrity check failed");
 }
 
+static json_t *column_json(sqlite3_stmt *st, int c)
+{
+    switch (sqlite3_column_type(st, c)) {
+    case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, c));
+    case SQLITE_FLOAT: return json_real(sqlite3_column_double(st, c));
+    case SQLITE_NULL: return json_null();
+    default: {
+        json_t *v = json_string((const char *)sqlite3_column_text(st, c));
+        return v ? v : json_string("(not UTF-8)");
+    }
+    }
+}
+
+json_t *store_select(struct store *s, struct err *e, const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db_err(s, e, "select");
+        return NULL;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int bad = bind_all(st, fmt, ap);
+    va_end(ap);
+    json_t *rows = json_array();
+    int rc;
+    while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = json_object();
+        for (int c = 0; c < sqlite3_column_count(st); c++)
+            json_object_set_new(o, sqlite3_column_name(st, c), column_json(st, c));
+        json_array_append_new(rows, o);
+    }
+    if (bad || rc != SQLITE_DONE) {
+        db_err(s, e, "select");
+        json_decref(rows);
+        rows = NULL;
+    }
+    sqlite3_finalize(st);
+    return rows;
+}
+
 /* ---- query output ---- */
 
 static void csv_cell(FILE *out, const char *v)
@@ -483,16 +524,8 @@ int store_query(struct store *s, const char *sql, enum store_format fmt, FILE *o
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (fmt == STORE_JSON) {
             json_t *o = json_object();
-            for (int c = 0; c < ncol; c++) {
-                json_t *v;
-                switch (sqlite3_column_type(st, c)) {
-                case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(st, c)); break;
-                case SQLITE_FLOAT: v = json_real(sqlite3_column_double(st, c)); break;
-                case SQLITE_NULL: v = json_null(); break;
-                default: v = json_string((const char *)sqlite3_column_text(st, c));
-                }
-                json_object_set_new(o, sqlite3_column_name(st, c), v ? v : json_null());
-            }
+            for (int c = 0; c < ncol; c++)
+                json_object_set_new(o, sqlite3_column_name(st, c), column_json(st, c));
             json_array_append_new(rows, o);
             continue;
         }

@@ -41,5 +41,8 @@ json_t *store_done_runs(struct store *s, int64_t sweep, int64_t host);
 int store_query(struct store *s, const char *sql, enum store_format fmt, FILE *out,
                 struct err *e);
 int store_integrity(struct store *s, struct err *e);
+/* Rows of a SELECT as an array of objects (column name -> value). Parameters
+ * are bound from fmt: s string, i int64, f double. NULL with e on error. */
+json_t *store_select(struct store *s, struct err *e, const char *sql, const char *fmt, ...);
 
 #endif

@@ -1,0 +1,313 @@
+/* The only code that talks to gnuplot. */
+#include "plot.h"
+#include "../common/buf.h"
+#include "../common/err.h"
+#include "../common/proc.h"
+#include "../common/xmalloc.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Colour-blind-safe (Okabe-Ito), then two greys. */
+static const char *const palette[8] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
+                                       "#56B4E9", "#D55E00", "#F0E442", "#666666"};
+
+char *plot_text(const char *s)
+{
+    char *t = xstrdup(s ? s : "");
+    for (char *p = t; *p; p++)
+        if (*p == '\t' || *p == '\n' || *p == '\r')
+            *p = ' ';
+    return t;
+}
+
+static void put_text(struct buf *b, const char *s)
+{
+    char *t = plot_text(s);
+    buf_puts(b, t);
+    free(t);
+}
+
+static int write_file(const char *dir, const char *name, const char *ext, const struct buf *b,
+                      struct err *e)
+{
+    char *path = xasprintf("%s/%s.%s", dir, name, ext);
+    FILE *f = fopen(path, "w");
+    int rc = 0;
+    if (!f || fwrite(b->data ? b->data : "", 1, b->len, f) != b->len || fclose(f) != 0)
+        rc = err_set(e, 1, "%s: cannot write: %s", path, strerror(errno));
+    free(path);
+    return rc;
+}
+
+/* The script's head: styles shared by every chart. */
+static void preamble(struct buf *s, const struct plot_chart *c)
+{
+    buf_printf(s, "# hotpath chart: rerun with `gnuplot %s.gp` in this folder.\n"
+                  "set datafile separator '\\t'\n"
+                  "set encoding utf8\n"
+                  "set border 3 lc rgb '#444444'\n"
+                  "set tics nomirror\n"
+                  "set grid ytics lc rgb '#dddddd' lt 1\n"
+                  "set key off\n", c->name);
+    for (int i = 0; i < 8; i++)
+        buf_printf(s, "set linetype %d lc rgb '%s' lw 2 pt 7\n", i + 1, palette[i]);
+    /* Titles and axis labels are ours (task names, fixed words). */
+    buf_printf(s, "set title '%s' font ',13'\n", c->title);
+    if (c->xlabel)
+        buf_printf(s, "set xlabel '%s'\n", c->xlabel);
+    buf_printf(s, "set ylabel '%s'\n", c->ylabel);
+    if (c->logy)
+        buf_printf(s, "set logscale y\n");
+}
+
+/* Renders the plot command once per format. */
+static void outputs(struct buf *s, const struct plot_chart *c, const char *plot_cmd)
+{
+    if (c->formats & PLOT_SVG)
+        buf_printf(s, "set terminal svg noenhanced size 960,540 font 'Arial,12' background "
+                      "'#ffffff'\nset output '%s.svg'\n%s\nunset output\n", c->name, plot_cmd);
+    if (c->formats & PLOT_PNG)
+        buf_printf(s, "set terminal pngcairo noenhanced size 1280,720 font 'Arial,12'\n"
+                      "set output '%s.png'\n%s\nunset output\n", c->name, plot_cmd);
+}
+
+/* gnuplot reads the script on stdin, in the chart's folder; no shell. */
+static int run_gnuplot(const struct plot_chart *c, const struct buf *script, struct err *e)
+{
+    if (write_file(c->dir, c->name, "gp", script, e) < 0)
+        return -1;
+    char *argv[] = {"gnuplot", NULL};
+    struct proc_opts o = {.argv = argv, .dir = c->dir, .timeout_s = 60, .grace_s = 1,
+                          .out_cap = 4096, .err_cap = 8192, .in = script->data};
+    struct proc_result r;
+    if (proc_run(&o, &r, e) < 0)
+        return -1;
+    int rc = 0;
+    if (r.exec_errno)
+        rc = err_set(e, 1, "cannot run gnuplot: %s (install gnuplot-nox)",
+                     strerror(r.exec_errno));
+    else if (!r.exited || r.exit_code != 0)
+        rc = err_set(e, 1, "gnuplot failed on %s/%s.gp: %.300s", c->dir, c->name, r.err.data);
+    proc_result_free(&r);
+    return rc;
+}
+
+int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n, struct err *e)
+{
+    struct buf d, s;
+    buf_init(&d, 0);
+    buf_init(&s, 0);
+    double ymax = 0, ymin = INFINITY, x = 0;
+    double *center = xcalloc(n + 1, sizeof *center);
+    const char **cname = xcalloc(n + 1, sizeof *cname);
+    size_t nc = 0;
+    double first = 1;
+    buf_puts(&d, "# x\ty\tlo\thi\tcolor\tlabel\ttext\n");
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || strcmp(bars[i].cluster, bars[i - 1].cluster) != 0) {
+            if (i > 0) {
+                center[nc - 1] = (first + x) / 2;
+                x += 1;     /* a gap between clusters */
+            }
+            first = x + 1;
+            cname[nc++] = bars[i].cluster;
+        }
+        x += 1;
+        const struct plot_bar *b = &bars[i];
+        double top = b->hi > b->y ? b->hi : b->y;
+        ymax = top > ymax ? top : ymax;
+        ymin = b->y > 0 && b->y < ymin ? b->y : ymin;
+        ymin = b->lo > 0 && b->lo < ymin ? b->lo : ymin;
+        buf_printf(&d, "%g\t%.9g\t%.9g\t%.9g\t%d\t", x, b->y, b->lo >= 0 ? b->lo : b->y,
+                   b->hi >= 0 ? b->hi : b->y, b->color);
+        put_text(&d, b->label);
+        buf_puts(&d, "\t");
+        put_text(&d, b->text ? b->text : "");
+        buf_puts(&d, "\n");
+    }
+    if (nc)
+        center[nc - 1] = (first + x) / 2;
+    if (!isfinite(ymin))
+        ymin = 1e-3;
+    if (ymax <= 0)
+        ymax = 1;
+    double label_y = c->logy ? ymax * 2.5 : ymax * 1.12;
+    double top = c->logy ? ymax * 6 : ymax * 1.25, bottom = c->logy ? ymin / 2 : 0;
+    if (c->ref_line > 0 && c->logy) {
+        bottom = c->ref_line / 2 < bottom ? c->ref_line / 2 : bottom;
+        top = c->ref_line * 2 > top ? c->ref_line * 2 : top;
+    }
+    /* Index 1: one label per cluster, above its bars. */
+    buf_puts(&d, "\n\n# x\ty\tcluster\n");
+    for (size_t k = 0; k < nc; k++) {
+        buf_printf(&d, "%g\t%.9g\t", center[k], label_y);
+        put_text(&d, cname[k]);
+        buf_puts(&d, "\n");
+    }
+    free(center);
+    free(cname);
+    preamble(&s, c);
+    buf_printf(&s, "set xrange [0:%g]\nset yrange [%.9g:%.9g]\n", x + 1, bottom, top);
+    buf_puts(&s, "set xtics rotate by 30 right scale 0\nset style fill solid 0.85 border -1\n"
+                 "set boxwidth 0.8\nset bmargin 7\n");
+    char above[64], ref[128] = "";
+    if (c->logy)
+        snprintf(above, sizeof above, "$2 * 1.35");
+    else
+        snprintf(above, sizeof above, "$2 + %.9g", (top - bottom) * 0.03);
+    if (c->ref_line > 0)
+        snprintf(ref, sizeof ref, ", \\\n     %g with lines dt 2 lc rgb '#aa0000' lw 1.5",
+                 c->ref_line);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "plot '%s.dat' index 0 using 1:2:5:xtic(6) with boxes lc variable, \\\n"
+             "     '' index 0 using 1:2:3:4 with yerrorbars lc rgb '#222222' ps 0 lw 1, \\\n"
+             "     '' index 0 using 1:(%s):7 with labels font ',10', \\\n"
+             "     '' index 1 using 1:2:3 with labels font ',12'%s",
+             c->name, above, ref);
+    outputs(&s, c, cmd);
+    int rc = write_file(c->dir, c->name, "dat", &d, e);
+    if (rc == 0)
+        rc = run_gnuplot(c, &s, e);
+    buf_free(&d);
+    buf_free(&s);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Linear interpolation between order statistics (as NumPy and v_medians). */
+static double quantile(const double *v, size_t n, double q)
+{
+    double pos = (double)(n - 1) * q;
+    size_t lo = (size_t)pos, hi = lo + 1 < n ? lo + 1 : lo;
+    return v[lo] + (v[hi] - v[lo]) * (pos - (double)lo);
+}
+
+int plot_boxes(const struct plot_chart *c, const struct plot_series *ser, size_t n,
+               struct err *e)
+{
+    struct buf d, s;
+    buf_init(&d, 0);
+    buf_init(&s, 0);
+    /* Index 0: the boxes, computed here so any number of runs draws one. */
+    buf_puts(&d, "# x\tp25\tmin\tmax\tp75\tmedian\tcolor\tlabel\n");
+    for (size_t i = 0; i < n; i++) {
+        if (ser[i].n == 0)
+            continue;
+        double *v = xmalloc(ser[i].n * sizeof *v);
+        memcpy(v, ser[i].y, ser[i].n * sizeof *v);
+        qsort(v, ser[i].n, sizeof *v, cmp_double);
+        buf_printf(&d, "%zu\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t", i + 1,
+                   quantile(v, ser[i].n, 0.25), v[0], v[ser[i].n - 1],
+                   quantile(v, ser[i].n, 0.75), quantile(v, ser[i].n, 0.5), ser[i].color);
+        put_text(&d, ser[i].label);
+        buf_puts(&d, "\n");
+        free(v);
+    }
+    /* Index 1: every run, jittered sideways so equal times stay visible. */
+    buf_puts(&d, "\n\n# x (jittered)\tseconds\tcolor\n");
+    uint64_t seed = 1;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < ser[i].n; k++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            double jitter = ((double)(seed >> 11) / 9007199254740992.0 - 0.5) * 0.3;
+            buf_printf(&d, "%.4f\t%.9g\t%d\n", (double)(i + 1) + jitter, ser[i].y[k],
+                       ser[i].color);
+        }
+    }
+    preamble(&s, c);
+    buf_printf(&s, "set xrange [0.4:%zu.6]\nset xtics rotate by 30 right scale 0\n"
+                   "set bmargin 8\nset style fill solid 0.25 border -1\nset boxwidth 0.6\n", n);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "plot '%s.dat' index 0 using 1:2:3:4:5:7:xtic(8) with candlesticks lc variable "
+             "whiskerbars 0.5, \\\n"
+             "     '' index 0 using 1:6:6:6:6 with candlesticks lt -1 lw 2, \\\n"
+             "     '' index 1 using 1:2:3 with points lc variable pt 7 ps 0.6", c->name);
+    outputs(&s, c, cmd);
+    int rc = write_file(c->dir, c->name, "dat", &d, e);
+    if (rc == 0)
+        rc = run_gnuplot(c, &s, e);
+    buf_free(&d);
+    buf_free(&s);
+    return rc;
+}
+
+int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t n,
+               struct err *e)
+{
+    struct buf d, s;
+    buf_init(&d, 0);
+    buf_init(&s, 0);
+    buf_puts(&d, "# one block per series: x\ty\n");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_puts(&d, "\n\n");
+        for (size_t k = 0; k < ser[i].n; k++)
+            buf_printf(&d, "%.9g\t%.9g\n", ser[i].x[k], ser[i].y[k]);
+    }
+    buf_puts(&d, "\n\n# labels at each series' last point: x\ty\tlabel\n");
+    for (size_t i = 0; i < n; i++) {
+        if (ser[i].n == 0)
+            continue;
+        buf_printf(&d, "%.9g\t%.9g\t", ser[i].x[ser[i].n - 1], ser[i].y[ser[i].n - 1]);
+        put_text(&d, ser[i].label);
+        buf_puts(&d, "\n");
+    }
+    preamble(&s, c);
+    if (c->xtime) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < ser[i].n; k++) {
+                lo = ser[i].x[k] < lo ? ser[i].x[k] : lo;
+                hi = ser[i].x[k] > hi ? ser[i].x[k] : hi;
+            }
+        double pad = hi > lo ? (hi - lo) * 0.05 : 3600;
+        buf_printf(&s, "set xdata time\nset timefmt '%%s'\nset format x \"%%Y-%%m-%%d\\n%%H:%%M\"\n"
+                       "set xrange ['%.0f':'%.0f']\nset xtics rotate by 30 right\n"
+                       "set bmargin 6\n", lo - pad, hi + (hi - lo) * 0.35 + pad * 2);
+    }
+    else
+        buf_puts(&s, "set logscale x 2\nset offsets graph 0.05, graph 0.35, graph 0.05, "
+                     "graph 0.05\nset xtics ()\n");
+    if (!c->xtime) {
+        /* tics at every thread count used */
+        double seen[64];
+        int ns = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < ser[i].n; k++) {
+                int dup = 0;
+                for (int j = 0; j < ns; j++)
+                    dup |= seen[j] == ser[i].x[k];
+                if (!dup && ns < 64)
+                    seen[ns++] = ser[i].x[k];
+            }
+        for (int j = 0; j < ns; j++)
+            buf_printf(&s, "set xtics add ('%g' %g)\n", seen[j], seen[j]);
+    }
+    struct buf cmd;
+    buf_init(&cmd, 0);
+    buf_printf(&cmd, "plot '%s.dat' index %zu using 1:2:3 with labels left offset 1,0 "
+                     "font ',10' notitle", c->name, n);
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&cmd, ", \\\n     '' index %zu using 1:2 with linespoints lt %d", i,
+                   ser[i].color);
+    outputs(&s, c, cmd.data);
+    int rc = write_file(c->dir, c->name, "dat", &d, e);
+    if (rc == 0)
+        rc = run_gnuplot(c, &s, e);
+    buf_free(&cmd);
+    buf_free(&d);
+    buf_free(&s);
+    return rc;
+}

@@ -1,0 +1,624 @@
+/* hotpath report: the store's view of one sweep as charts and documents. */
+#include "report.h"
+#include "plot.h"
+#include "../common/buf.h"
+#include "../common/err.h"
+#include "../common/xmalloc.h"
+#include "../store/store.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const task_names[] = {"numeric", "groupby", "join", "sessionize",
+                                         "stream-score"};
+
+struct ctx {
+    struct store *st;
+    int64_t sweep;
+    const char *uuid;
+    const struct report_opts *o;
+    json_t *medians, *speedups, *runs, *history, *scaling, *hosts, *datasets, *problems, *sweep_row;
+    json_t *engines;        /* names, in colour order */
+    int nhosts;
+    struct buf html, md;
+    int charts;
+};
+
+static const char *js(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static double num_of(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static int color_of(struct ctx *c, const char *engine)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(c->engines, i, v)
+        if (!strcmp(json_string_value(v), engine))
+            return (int)(i % 8) + 1;
+    return 8;
+}
+
+static void html_esc(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': buf_puts(b, "&lt;"); break;
+        case '>': buf_puts(b, "&gt;"); break;
+        case '&': buf_puts(b, "&amp;"); break;
+        case '"': buf_puts(b, "&quot;"); break;
+        case '\'': buf_puts(b, "&#39;"); break;
+        default: buf_add(b, s, 1);
+        }
+    }
+}
+
+static void md_esc(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|' || *s == '\\' || *s == '`' || *s == '*' || *s == '_' || *s == '<' ||
+            *s == '[' || *s == ']')
+            buf_printf(b, "\\%c", *s);
+        else if (*s == '\n' || *s == '\r' || *s == '\t')
+            buf_puts(b, " ");
+        else
+            buf_add(b, s, 1);
+    }
+}
+
+/* A table in both documents at once. cells: row-major, ncol per row. */
+static void table(struct ctx *c, const char *const *head, int ncol, char **cells, size_t nrows)
+{
+    buf_puts(&c->html, "<table><thead><tr>");
+    buf_puts(&c->md, "\n|");
+    for (int k = 0; k < ncol; k++) {
+        buf_puts(&c->html, "<th>");
+        html_esc(&c->html, head[k]);
+        buf_puts(&c->html, "</th>");
+        buf_puts(&c->md, " ");
+        md_esc(&c->md, head[k]);
+        buf_puts(&c->md, " |");
+    }
+    buf_puts(&c->html, "</tr></thead><tbody>\n");
+    buf_puts(&c->md, "\n|");
+    for (int k = 0; k < ncol; k++)
+        buf_puts(&c->md, " --- |");
+    buf_puts(&c->md, "\n");
+    for (size_t r = 0; r < nrows; r++) {
+        buf_puts(&c->html, "<tr>");
+        buf_puts(&c->md, "|");
+        for (int k = 0; k < ncol; k++) {
+            const char *v = cells[r * (size_t)ncol + (size_t)k];
+            buf_puts(&c->html, "<td>");
+            html_esc(&c->html, v);
+            buf_puts(&c->html, "</td>");
+            buf_puts(&c->md, " ");
+            md_esc(&c->md, v);
+            buf_puts(&c->md, " |");
+        }
+        buf_puts(&c->html, "</tr>\n");
+        buf_puts(&c->md, "\n");
+    }
+    buf_puts(&c->html, "</tbody></table>\n");
+    buf_puts(&c->md, "\n");
+}
+
+static void free_cells(char **cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(cells[i]);
+    free(cells);
+}
+
+static void heading(struct ctx *c, int level, const char *text)
+{
+    buf_printf(&c->html, "<h%d>", level);
+    html_esc(&c->html, text);
+    buf_printf(&c->html, "</h%d>\n", level);
+    buf_printf(&c->md, "\n%.*s ", level, "######");
+    md_esc(&c->md, text);
+    buf_puts(&c->md, "\n");
+}
+
+static void para(struct ctx *c, const char *text)
+{
+    buf_puts(&c->html, "<p>");
+    html_esc(&c->html, text);
+    buf_puts(&c->html, "</p>\n");
+    buf_puts(&c->md, "\n");
+    md_esc(&c->md, text);
+    buf_puts(&c->md, "\n");
+}
+
+/* Embeds a drawn chart: the SVG inline in HTML, the PNG linked in Markdown. */
+static void embed(struct ctx *c, const char *name, const char *alt)
+{
+    c->charts++;
+    if (c->o->formats & PLOT_SVG) {
+        char *path = xasprintf("%s/%s.svg", c->o->out, name);
+        FILE *f = fopen(path, "r");
+        free(path);
+        if (f) {
+            struct buf svg;
+            buf_init(&svg, 64 << 20);
+            char chunk[65536];
+            size_t n;
+            while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+                buf_add(&svg, chunk, n);
+            fclose(f);
+            const char *start = svg.data ? strstr(svg.data, "<svg") : NULL;
+            buf_puts(&c->html, "<figure>");
+            if (start)
+                buf_puts(&c->html, start);
+            buf_puts(&c->html, "<figcaption>");
+            html_esc(&c->html, alt);
+            buf_puts(&c->html, "</figcaption></figure>\n");
+            buf_free(&svg);
+        }
+    }
+    buf_puts(&c->md, "\n![");
+    md_esc(&c->md, alt);
+    buf_printf(&c->md, "](%s.%s)\n", name, c->o->formats & PLOT_PNG ? "png" : "svg");
+}
+
+static char *cluster_name(struct ctx *c, json_t *row)
+{
+    long long t = (long long)json_integer_value(json_object_get(row, "threads"));
+    if (c->nhosts > 1)
+        return xasprintf("%s, %lld thread%s", js(row, "host"), t, t == 1 ? "" : "s");
+    return xasprintf("%lld thread%s", t, t == 1 ? "" : "s");
+}
+
+static int chart_medians(struct ctx *c, const char *task, int speedup, struct err *e)
+{
+    json_t *rows = speedup ? c->speedups : c->medians;
+    size_t i, n = 0;
+    json_t *r;
+    struct plot_bar *bars = xcalloc(json_array_size(rows) + 1, sizeof *bars);
+    char **owned = xcalloc(3 * json_array_size(rows) + 1, sizeof *owned);
+    size_t no = 0;
+    json_array_foreach(rows, i, r) {
+        if (strcmp(js(r, "task"), task) != 0)
+            continue;
+        struct plot_bar *b = &bars[n++];
+        b->cluster = owned[no++] = cluster_name(c, r);
+        b->color = color_of(c, js(r, "engine"));
+        if (speedup) {
+            b->label = js(r, "engine");
+            b->y = num_of(r, "speedup");
+            b->lo = b->hi = -1;
+            b->text = owned[no++] = xasprintf("%.2fx", b->y);
+        } else {
+            b->label = owned[no++] = xasprintf("%s (n=%lld)", js(r, "engine"),
+                                               (long long)json_integer_value(
+                                                   json_object_get(r, "n")));
+            b->y = num_of(r, "median_s");
+            b->lo = num_of(r, "p25_s");
+            b->hi = num_of(r, "p75_s");
+            b->text = owned[no++] = xasprintf("%.3g s", b->y);
+        }
+    }
+    int rc = 0;
+    if (n > 0) {
+        char name[64], title[128];
+        snprintf(name, sizeof name, "%s-%s", speedup ? "speedup" : "median", task);
+        if (speedup)
+            snprintf(title, sizeof title, "%s: speedup over the baseline engine (median vs "
+                     "median, higher is faster)", task);
+        else
+            snprintf(title, sizeof title, "%s: median in-process time (bars: p25 to p75)",
+                     task);
+        struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
+                                .ylabel = speedup ? "speedup (x, log scale)"
+                                                  : "seconds (log scale)",
+                                .logy = 1, .formats = c->o->formats,
+                                .ref_line = speedup ? 1.0 : 0};
+        rc = plot_bars(&ch, bars, n, e);
+        if (rc == 0)
+            embed(c, name, title);
+    }
+    free_cells(owned, no);
+    free(bars);
+    return rc;
+}
+
+static int chart_distribution(struct ctx *c, const char *task, struct err *e)
+{
+    size_t i, ns = 0;
+    json_t *r;
+    size_t nr = json_array_size(c->runs);
+    struct plot_series *s = xcalloc(nr + 1, sizeof *s);
+    double *vals = xcalloc(nr + 1, sizeof *vals);
+    char **labels = xcalloc(nr + 1, sizeof *labels);
+    size_t nv = 0;
+    const char *prev = NULL;
+    json_array_foreach(c->runs, i, r) {
+        if (strcmp(js(r, "task"), task) != 0)
+            continue;
+        char *key = c->nhosts > 1
+            ? xasprintf("%s, %s, t%lld", js(r, "engine"), js(r, "host"),
+                        (long long)json_integer_value(json_object_get(r, "threads")))
+            : xasprintf("%s, t%lld", js(r, "engine"),
+                        (long long)json_integer_value(json_object_get(r, "threads")));
+        if (!prev || strcmp(prev, key) != 0) {
+            labels[ns] = key;
+            s[ns].label = key;
+            s[ns].color = color_of(c, js(r, "engine"));
+            s[ns].y = &vals[nv];
+            prev = key;
+            ns++;
+        } else {
+            free(key);
+        }
+        vals[nv++] = num_of(r, "total_s");
+        s[ns - 1].n++;
+    }
+    int rc = 0;
+    if (ns > 0) {
+        char name[64], title[128];
+        snprintf(name, sizeof name, "distribution-%s", task);
+        snprintf(title, sizeof title, "%s: every timed run (box: p25 to p75, line: median, "
+                 "whiskers: min to max; warmups left out)", task);
+        struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
+                                .ylabel = "seconds (log scale)", .logy = 1,
+                                .formats = c->o->formats};
+        rc = plot_boxes(&ch, s, ns, e);
+        if (rc == 0)
+            embed(c, name, title);
+    }
+    for (size_t k = 0; k < ns; k++)
+        free(labels[k]);
+    free(labels);
+    free(vals);
+    free(s);
+    return rc;
+}
+
+/* Series of (x, median) per key, from rows sorted by key then x. */
+static int chart_lines(struct ctx *c, const char *task, int history, struct err *e)
+{
+    json_t *rows = history ? c->history : c->scaling;
+    size_t i, nr = json_array_size(rows), ns = 0, nv = 0;
+    json_t *r;
+    struct plot_series *s = xcalloc(nr + 1, sizeof *s);
+    double *xs = xcalloc(nr + 1, sizeof *xs), *ys = xcalloc(nr + 1, sizeof *ys);
+    char **labels = xcalloc(nr + 1, sizeof *labels);
+    int distinct_x = 0;
+    double first_x = NAN;
+    /* rows are ordered by host, engine(, threads), x */
+    json_array_foreach(rows, i, r) {
+        if (strcmp(js(r, "task"), task) != 0)
+            continue;
+        long long t = (long long)json_integer_value(json_object_get(r, "threads"));
+        char *key = history
+            ? (c->nhosts > 1 ? xasprintf("%s t%lld, %s", js(r, "engine"), t, js(r, "host"))
+                             : xasprintf("%s t%lld", js(r, "engine"), t))
+            : (c->nhosts > 1 ? xasprintf("%s, %s", js(r, "engine"), js(r, "host"))
+                             : xasprintf("%s", js(r, "engine")));
+        if (ns == 0 || strcmp(labels[ns - 1], key) != 0) {
+            labels[ns] = key;
+            s[ns] = (struct plot_series){key, color_of(c, js(r, "engine")), &xs[nv], &ys[nv], 0};
+            ns++;
+        } else {
+            free(key);
+        }
+        double x = history ? num_of(r, "t") : (double)t;
+        if (isnan(first_x))
+            first_x = x;
+        distinct_x |= x != first_x;
+        xs[nv] = x;
+        ys[nv++] = num_of(r, "median_s");
+        s[ns - 1].n++;
+    }
+    int rc = 0;
+    if (ns > 0 && (history || distinct_x)) {
+        char name[64], title[160];
+        snprintf(name, sizeof name, "%s-%s", history ? "history" : "scaling", task);
+        if (history)
+            snprintf(title, sizeof title, "%s: median per engine across every sweep in the "
+                     "store", task);
+        else
+            snprintf(title, sizeof title, "%s: median against thread count", task);
+        struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
+                                .xlabel = history ? "sweep started (UTC)" : "threads",
+                                .ylabel = "median seconds (log scale)", .logy = 1,
+                                .formats = c->o->formats, .xtime = history};
+        rc = plot_lines(&ch, s, ns, e);
+        if (rc == 0)
+            embed(c, name, title);
+    }
+    for (size_t k = 0; k < ns; k++)
+        free(labels[k]);
+    free(labels);
+    free(xs);
+    free(ys);
+    free(s);
+    return rc;
+}
+
+static char *fmt_num(double v, const char *fmt)
+{
+    return isnan(v) ? xstrdup("") : xasprintf(fmt, v);
+}
+
+static void task_table(struct ctx *c, const char *task)
+{
+    static const char *const head[] = {"host", "threads", "engine", "runs", "median s",
+                                       "p25 s", "p75 s", "cv", "speedup"};
+    size_t i, n = 0;
+    json_t *r;
+    char **cells = xcalloc(9 * json_array_size(c->medians) + 1, sizeof *cells);
+    json_array_foreach(c->medians, i, r) {
+        if (strcmp(js(r, "task"), task) != 0)
+            continue;
+        char **row = &cells[9 * n++];
+        row[0] = xstrdup(js(r, "host"));
+        row[1] = xasprintf("%lld", (long long)json_integer_value(json_object_get(r, "threads")));
+        row[2] = xstrdup(js(r, "engine"));
+        row[3] = xasprintf("%lld", (long long)json_integer_value(json_object_get(r, "n")));
+        row[4] = fmt_num(num_of(r, "median_s"), "%.4g");
+        row[5] = fmt_num(num_of(r, "p25_s"), "%.4g");
+        row[6] = fmt_num(num_of(r, "p75_s"), "%.4g");
+        row[7] = fmt_num(num_of(r, "cv"), "%.3f");
+        row[8] = xstrdup("");
+        size_t k;
+        json_t *sp;
+        json_array_foreach(c->speedups, k, sp)
+            if (!strcmp(js(sp, "task"), task) && !strcmp(js(sp, "host"), js(r, "host")) &&
+                !strcmp(js(sp, "engine"), js(r, "engine")) &&
+                json_equal(json_object_get(sp, "threads"), json_object_get(r, "threads"))) {
+                free(row[8]);
+                row[8] = xasprintf("%.2fx over %s", num_of(sp, "speedup"), js(sp, "baseline"));
+            }
+    }
+    if (n)
+        table(c, head, 9, cells, n);
+    else
+        para(c, "No valid timings for this task in this sweep.");
+    free_cells(cells, 9 * n);
+}
+
+static void hosts_section(struct ctx *c)
+{
+    heading(c, 2, "Hosts");
+    static const char *const head[] = {"host", "cpu", "cores", "memory", "os", "virtualization",
+                                       "governor", "compiler", "python", "load (1 min)"};
+    size_t i, n = json_array_size(c->hosts);
+    json_t *h;
+    char **cells = xcalloc(10 * n + 1, sizeof *cells);
+    json_array_foreach(c->hosts, i, h) {
+        char **row = &cells[10 * i];
+        json_t *probe = json_loads(js(h, "probe"), 0, NULL);
+        json_t *py = json_object_get(probe, "python");
+        row[0] = xstrdup(js(h, "host"));
+        row[1] = xstrdup(js(h, "cpu_model"));
+        row[2] = xasprintf("%lld physical / %lld logical",
+                           (long long)json_integer_value(json_object_get(h, "physical_cores")),
+                           (long long)json_integer_value(json_object_get(h, "logical_cores")));
+        row[3] = fmt_num(num_of(h, "memory_bytes") / 1073741824.0, "%.1f GiB");
+        row[4] = xasprintf("%s %s %s", js(h, "os"), js(h, "kernel"), js(h, "arch"));
+        row[5] = xstrdup(js(h, "virtualization"));
+        row[6] = xstrdup(js(h, "governor"));
+        row[7] = xstrdup(js(h, "compiler"));
+        row[8] = xasprintf("%s (numpy %s, polars %s)", js(py, "python"),
+                           json_string_value(json_object_get(py, "numpy")) ?: "-",
+                           json_string_value(json_object_get(py, "polars")) ?: "-");
+        row[9] = fmt_num(num_of(h, "load_avg_1m"), "%.2f");
+        json_decref(probe);
+    }
+    table(c, head, 10, cells, n);
+    free_cells(cells, 10 * n);
+
+    heading(c, 2, "Data");
+    static const char *const dhead[] = {"host", "profile", "seed", "generated", "files (sha256)"};
+    n = json_array_size(c->datasets);
+    cells = xcalloc(5 * n + 1, sizeof *cells);
+    int same = 1;
+    json_array_foreach(c->datasets, i, h) {
+        char **row = &cells[5 * i];
+        row[0] = xstrdup(js(h, "host"));
+        row[1] = xstrdup(js(h, "profile"));
+        row[2] = xasprintf("%lld", (long long)json_integer_value(json_object_get(h, "seed")));
+        row[3] = json_integer_value(json_object_get(h, "reused")) ? xstrdup("reused, verified")
+               : fmt_num(num_of(h, "gen_s"), "in %.1f s");
+        row[4] = xstrdup(js(h, "files_sha"));
+        if (i > 0 && strcmp(js(h, "files_sha"),
+                            js(json_array_get(c->datasets, 0), "files_sha")) != 0)
+            same = 0;
+    }
+    table(c, dhead, 5, cells, n);
+    free_cells(cells, 5 * n);
+    if (n > 1)
+        para(c, same ? "Every host generated byte-identical data (same checksums)."
+                     : "WARNING: the hosts' data differ; their timings are not comparable.");
+}
+
+static void caveats(struct ctx *c)
+{
+    heading(c, 2, "Caveats");
+    size_t n = json_array_size(c->problems);
+    if (n == 0) {
+        para(c, "Every run of this sweep produced a valid timing.");
+        return;
+    }
+    para(c, "These runs produced no valid timing; they are listed here and never charted.");
+    static const char *const head[] = {"host", "task", "engine", "threads", "status", "runs",
+                                       "error"};
+    char **cells = xcalloc(7 * n + 1, sizeof *cells);
+    size_t i;
+    json_t *p;
+    json_array_foreach(c->problems, i, p) {
+        char **row = &cells[7 * i];
+        row[0] = xstrdup(js(p, "host"));
+        row[1] = xstrdup(js(p, "task"));
+        row[2] = xstrdup(js(p, "engine"));
+        row[3] = xasprintf("%lld", (long long)json_integer_value(json_object_get(p, "threads")));
+        row[4] = xstrdup(js(p, "status"));
+        row[5] = xasprintf("%lld", (long long)json_integer_value(json_object_get(p, "runs")));
+        row[6] = xstrdup(js(p, "error"));
+    }
+    table(c, head, 7, cells, n);
+    free_cells(cells, 7 * n);
+}
+
+static int load(struct ctx *c, struct err *e)
+{
+    struct store *st = c->st;
+    int64_t s = c->sweep;
+#define SEL(field, sql) \
+    if (!(c->field = store_select(st, e, sql, "i", s))) return -1
+    SEL(sweep_row, "SELECT uuid, profile, seed, started_at, finished_at, status, "
+                   "hotpath_version FROM sweeps WHERE id = ?1");
+    SEL(medians, "SELECT host, task, engine, threads, n, median_s, p25_s, p75_s, cv "
+                 "FROM v_medians WHERE sweep_id = ?1 ORDER BY task, host, threads, engine");
+    SEL(speedups, "SELECT host, task, engine, threads, speedup, baseline FROM v_speedups "
+                  "WHERE sweep_id = ?1 ORDER BY task, host, threads, engine");
+    SEL(scaling, "SELECT host, task, engine, threads, median_s FROM v_medians "
+                 "WHERE sweep_id = ?1 ORDER BY task, host, engine, threads");
+    SEL(runs, "SELECT h.name AS host, r.task, r.engine, r.threads, r.total_s FROM runs r "
+              "JOIN hosts h ON h.id = r.host_id WHERE r.sweep_id = ?1 AND r.status = 'ok' "
+              "AND r.warmup = 0 ORDER BY r.task, r.engine, h.name, r.threads, r.total_s");
+    SEL(history, "SELECT m.host, m.task, m.engine, m.threads, m.median_s, "
+                 "CAST(strftime('%s', s.started_at) AS INTEGER) AS t FROM v_medians m "
+                 "JOIN sweeps s ON s.id = m.sweep_id WHERE m.host_id IN "
+                 "(SELECT host_id FROM sweep_hosts WHERE sweep_id = ?1) "
+                 "ORDER BY m.task, m.host, m.engine, m.threads, t");
+    SEL(hosts, "SELECT h.name AS host, s.* FROM host_snapshots s JOIN hosts h ON h.id = "
+               "s.host_id WHERE s.sweep_id = ?1 AND s.id = (SELECT max(id) FROM "
+               "host_snapshots x WHERE x.sweep_id = s.sweep_id AND x.host_id = s.host_id) "
+               "ORDER BY h.name");
+    SEL(datasets, "SELECT h.name AS host, d.* FROM datasets d JOIN hosts h ON h.id = "
+                  "d.host_id WHERE d.sweep_id = ?1 ORDER BY h.name");
+    SEL(problems, "SELECT host, task, engine, threads, status, runs, error FROM v_problems "
+                  "WHERE sweep = (SELECT uuid FROM sweeps WHERE id = ?1) "
+                  "ORDER BY task, host, engine, threads");
+    SEL(engines, "SELECT DISTINCT engine FROM runs WHERE sweep_id = ?1 ORDER BY engine");
+#undef SEL
+    json_t *names = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(c->engines, i, r)
+        json_array_append(names, json_object_get(r, "engine"));
+    json_decref(c->engines);
+    c->engines = names;
+    json_t *nh = store_select(st, e, "SELECT count(*) AS n FROM sweep_hosts WHERE sweep_id = ?1",
+                              "i", s);
+    if (!nh)
+        return -1;
+    c->nhosts = (int)json_integer_value(json_object_get(json_array_get(nh, 0), "n"));
+    json_decref(nh);
+    return 0;
+}
+
+static int write_doc(const char *dir, const char *name, const struct buf *b, struct err *e)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    char *tmp = xasprintf("%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int rc = 0;
+    if (!f || fwrite(b->data, 1, b->len, f) != b->len || fclose(f) != 0 ||
+        rename(tmp, path) != 0)
+        rc = err_set(e, 1, "%s: cannot write: %s", path, strerror(errno));
+    free(tmp);
+    free(path);
+    return rc;
+}
+
+static const char css[] =
+    "body{font-family:Arial,Helvetica,sans-serif;max-width:1100px;margin:2em auto;"
+    "padding:0 1em;color:#222}h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;"
+    "padding-bottom:.2em;margin-top:2em}table{border-collapse:collapse;margin:1em 0;"
+    "font-size:.9em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}"
+    "th{background:#f3f3f3}figure{margin:1em 0}figure svg{max-width:100%;height:auto}"
+    "figcaption{font-size:.85em;color:#555}.meta{color:#555}";
+
+int report_write(struct store *st, int64_t sweep, const char *uuid,
+                 const struct report_opts *o, int *charts, struct err *e)
+{
+    struct ctx c = {.st = st, .sweep = sweep, .uuid = uuid, .o = o};
+    buf_init(&c.html, 0);
+    buf_init(&c.md, 0);
+    int rc = -1;
+    if (mkdir(o->out, 0755) < 0 && errno != EEXIST) {
+        err_set(e, 1, "%s: cannot create: %s", o->out, strerror(errno));
+        goto out;
+    }
+    if (load(&c, e) < 0)
+        goto out;
+    json_t *sw = json_array_get(c.sweep_row, 0);
+    char *title = xasprintf("hotpath report: sweep %.8s", uuid);
+    buf_puts(&c.html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                      "<title>");
+    html_esc(&c.html, title);
+    buf_printf(&c.html, "</title><style>%s</style></head><body>\n", css);
+    buf_puts(&c.md, "# ");
+    md_esc(&c.md, title);
+    buf_puts(&c.md, "\n");
+    buf_puts(&c.html, "<h1>");
+    html_esc(&c.html, title);
+    buf_puts(&c.html, "</h1>\n");
+    char *meta = xasprintf("Sweep %s, profile %s (seed %lld), started %s, finished %s, status "
+                           "%s, %d host%s, hotpath %s. Times are each engine's own in-process "
+                           "total_s; medians over the valid timed runs.", uuid, js(sw, "profile"),
+                           (long long)json_integer_value(json_object_get(sw, "seed")),
+                           js(sw, "started_at"), *js(sw, "finished_at") ? js(sw, "finished_at")
+                           : "(not finished)", js(sw, "status"), c.nhosts,
+                           c.nhosts == 1 ? "" : "s", js(sw, "hotpath_version"));
+    para(&c, meta);
+    free(meta);
+    free(title);
+    if (json_array_size(c.problems))
+        para(&c, "Some runs produced no valid timing: see Caveats at the end.");
+    for (size_t t = 0; t < sizeof task_names / sizeof task_names[0]; t++) {
+        const char *task = task_names[t];
+        int any = 0;
+        size_t i;
+        json_t *r;
+        json_array_foreach(c.medians, i, r)
+            any |= !strcmp(js(r, "task"), task);
+        json_array_foreach(c.problems, i, r)
+            any |= !strcmp(js(r, "task"), task);
+        if (!any)
+            continue;
+        heading(&c, 2, task);
+        task_table(&c, task);
+        if (chart_medians(&c, task, 0, e) < 0 || chart_medians(&c, task, 1, e) < 0 ||
+            chart_distribution(&c, task, e) < 0 || chart_lines(&c, task, 0, e) < 0 ||
+            chart_lines(&c, task, 1, e) < 0)
+            goto out;
+    }
+    hosts_section(&c);
+    caveats(&c);
+    buf_puts(&c.html, "</body></html>\n");
+    if (write_doc(o->out, "report.html", &c.html, e) < 0 ||
+        write_doc(o->out, "report.md", &c.md, e) < 0)
+        goto out;
+    *charts = c.charts;
+    rc = 0;
+out:
+    json_decref(c.medians);
+    json_decref(c.speedups);
+    json_decref(c.runs);
+    json_decref(c.history);
+    json_decref(c.scaling);
+    json_decref(c.hosts);
+    json_decref(c.datasets);
+    json_decref(c.problems);
+    json_decref(c.sweep_row);
+    json_decref(c.engines);
+    buf_free(&c.html);
+    buf_free(&c.md);
+    return rc;
+}
