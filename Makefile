@@ -21,7 +21,7 @@ PROGRAMS   := $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath
               $(BIN)/hotpath
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all payload deps run test unit check-asan bench clean
+.PHONY: all payload deps deps-test run test unit check-asan bench clean
 all: $(PROGRAMS)
 # What a host needs to run sweeps: no SQLite, libssh2 or libcurl.
 payload: $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath-agent
@@ -79,13 +79,19 @@ $(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(UNIT_
 deps:
 	@scripts/install-deps.sh
 
-run: deps all
+run: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/run-local.sh
 
 unit: $(BIN)/unit-tests
 	@$(BIN)/unit-tests
 
-test: deps all $(BIN)/unit-tests
+deps-test:
+	@scripts/install-deps.sh --test
+
+# Dependencies first: a fresh machine cannot build before they are there.
+test: deps-test
+	@$(MAKE) --no-print-directory all $(BIN)/unit-tests
 	@tests/run.sh
 
 # The unit tests again under AddressSanitizer and UBSan.
@@ -95,7 +101,8 @@ check-asan:
 		build/asan/bin/unit-tests
 	@ASAN_OPTIONS=detect_leaks=1 build/asan/bin/unit-tests
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh $(PROFILE)
 
 clean:

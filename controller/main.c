@@ -16,18 +16,42 @@ struct cli cli = {.db = "hotpath.db"};
 static const struct cmd_entry {
     const char *name, *usage, *summary;
     int (*fn)(int argc, char **argv);
+    const char *help;   /* more, for `hotpath COMMAND --help` */
 } cmds[] = {
     {"sweep", "sweep [--profile P] [--tasks A,B] [--engines A,B] [--threads 1,all] "
               "[--repeats N] [--warmups N] [--timeout S] [--seed N] [--hosts A,B]",
-     "run every task x engine x thread count on every host and store the runs", cmd_sweep},
+     "run every task x engine x thread count on every host and store the runs", cmd_sweep,
+     "Settings come from the configuration (-c, default configs/local.json); each option\n"
+     "overrides one: lists are comma-separated, --threads takes numbers and 'all' (the\n"
+     "host's logical cores). Progress goes to stderr. Exit status: 0 every host finished,\n"
+     "3 a host failed (the others' runs are stored; see `hotpath status SWEEP`), 1 error,\n"
+     "2 bad usage. `hotpath resume` finishes an interrupted sweep.\n"},
     {"resume", "resume [SWEEP]", "finish a sweep: replay host journals, run what is missing",
-     cmd_resume},
-    {"status", "status [SWEEP]", "sweeps in the store and their progress", cmd_status},
+     cmd_resume, "SWEEP is a uuid or a unique prefix of one (default: the latest sweep).\n"
+     "Each host's journal is replayed into the store first, then only the runs still\n"
+     "missing are run. Exit status as for sweep.\n"},
+    {"status", "status [SWEEP]", "sweeps in the store and their progress", cmd_status, NULL},
     {"query", "query [--csv|--json] SQL", "read-only SQL on the store (views: v_runs, "
-              "v_medians, v_speedups, v_latest, v_problems)", cmd_query},
+              "v_medians, v_speedups, v_latest, v_problems)", cmd_query,
+     "One statement, read-only: writes, ATTACH and PRAGMA changes are refused (exit 1).\n"
+     "Output: an aligned table, --csv, or --json. The stock sqlite3 shell works too.\n"},
     {"report", "report [SWEEP|latest] [--out DIR] [--format svg,png]",
-     "charts (gnuplot), report.html and report.md for a sweep", cmd_report},
-    {"hosts", "hosts", "probe each configured host and print a summary", cmd_hosts},
+     "charts (gnuplot), report.html and report.md for a sweep", cmd_report,
+     "Writes into DIR (default report/): per task, median by host and engine (log scale,\n"
+     "p25-p75 bars), speedup over the baseline, every run's distribution, thread scaling\n"
+     "and history across sweeps; each chart as NAME.gp + NAME.dat (rerun `gnuplot NAME.gp`\n"
+     "there to restyle) rendered to SVG and PNG; report.html (self-contained, inline SVG)\n"
+     "and report.md with the tables, the hosts, the data manifest and every run without\n"
+     "a valid timing. Prints the path of report.html.\n"},
+    {"compare", "compare A B [--threshold 5%]",
+     "compare two sweeps cell by cell; exit 1 when B is significantly slower", cmd_compare,
+     "For each (host, task, engine, threads) with valid runs in both sweeps: both medians,\n"
+     "B/A, and the p-value of a two-sided Mann-Whitney U test on the run times (exact\n"
+     "distribution for samples without ties up to 100 x 100 runs, else the normal\n"
+     "approximation with tie correction). A cell is SLOWER when p < 0.05 and B/A exceeds\n"
+     "1 + threshold (default 5%). Exit status 1 when any cell is SLOWER, so CI can use it;\n"
+     "--json (global option) prints the cells as JSON."},
+    {"hosts", "hosts", "probe each configured host and print a summary", cmd_hosts, NULL},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 
@@ -79,7 +103,8 @@ int hp_command_help(const char *name, int argc, char **argv)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             for (size_t k = 0; k < NCMDS; k++)
                 if (!strcmp(cmds[k].name, name))
-                    printf("usage: hotpath %s\n\n%s\n", cmds[k].usage, cmds[k].summary);
+                    printf("usage: hotpath %s\n\n%s\n%s%s", cmds[k].usage, cmds[k].summary,
+                           cmds[k].help ? "\n" : "", cmds[k].help ? cmds[k].help : "");
             return 1;
         }
     }

@@ -65,16 +65,35 @@ static void preamble(struct buf *s, const struct plot_chart *c)
         buf_printf(s, "set logscale y\n");
 }
 
-/* Renders the plot command once per format. */
-static void outputs(struct buf *s, const struct plot_chart *c, const char *plot_cmd)
+/* The whole chart (settings and plot) once per format, each from a reset. */
+static void outputs(struct buf *s, const struct plot_chart *c, const char *body)
 {
     if (c->formats & PLOT_SVG)
-        buf_printf(s, "set terminal svg noenhanced size 960,540 font 'Arial,12' background "
-                      "'#ffffff'\nset output '%s.svg'\n%s\nunset output\n", c->name, plot_cmd);
+        buf_printf(s, "reset\nset terminal svg noenhanced size 960,540 font 'Arial,12' "
+                      "background '#ffffff'\nset output '%s.svg'\n%s\nunset output\n",
+                   c->name, body);
     if (c->formats & PLOT_PNG)
-        buf_printf(s, "set terminal pngcairo noenhanced size 1280,720 font 'Arial,12'\n"
-                      "set output '%s.png'\n%s\nunset output\n", c->name, plot_cmd);
+        buf_printf(s, "reset\nset terminal pngcairo noenhanced size 1280,720 font 'Arial,12'\n"
+                      "set output '%s.png'\n%s\nunset output\n", c->name, body);
 }
+
+/* Category names under the x axis. gnuplot's xtic() cuts a data string at
+ * a double quote, so names are drawn as labels in a panel of their own,
+ * which shows them exactly as they are. */
+static void name_panel(struct buf *b, const char *name, int index, int col, double xmin,
+                       double xmax)
+{
+    buf_printf(b, "unset title\nunset xlabel\nunset ylabel\nunset logscale\nunset border\n"
+                  "unset tics\nunset grid\nunset arrow\nset xrange [%g:%g]\n"
+                  "set yrange [0:1]\nset tmargin at screen 0.24\nset bmargin at screen 0\n"
+                  "plot '%s.dat' index %d using 1:(0.96):%d with labels rotate by 30 right "
+                  "font ',11'\nunset multiplot\n", xmin, xmax,
+               name, index, col);
+}
+
+static const char multiplot_head[] =
+    "set multiplot\nset lmargin at screen 0.09\nset rmargin at screen 0.97\n"
+    "set tmargin at screen 0.92\nset bmargin at screen 0.26\nset format x ''\n";
 
 /* gnuplot reads the script on stdin, in the chart's folder; no shell. */
 static int run_gnuplot(const struct plot_chart *c, const struct buf *script, struct err *e)
@@ -107,7 +126,7 @@ int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n,
     const char **cname = xcalloc(n + 1, sizeof *cname);
     size_t nc = 0;
     double first = 1;
-    buf_puts(&d, "# x\ty\tlo\thi\tcolor\tlabel\ttext\n");
+    buf_puts(&d, "# x\ty\tlo\thi\tcolor\ttext\n");
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || strcmp(bars[i].cluster, bars[i - 1].cluster) != 0) {
             if (i > 0) {
@@ -125,8 +144,6 @@ int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n,
         ymin = b->lo > 0 && b->lo < ymin ? b->lo : ymin;
         buf_printf(&d, "%g\t%.9g\t%.9g\t%.9g\t%d\t", x, b->y, b->lo >= 0 ? b->lo : b->y,
                    b->hi >= 0 ? b->hi : b->y, b->color);
-        put_text(&d, b->label);
-        buf_puts(&d, "\t");
         put_text(&d, b->text ? b->text : "");
         buf_puts(&d, "\n");
     }
@@ -149,12 +166,30 @@ int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n,
         put_text(&d, cname[k]);
         buf_puts(&d, "\n");
     }
+    /* Index 2: each bar's name. A name is always the last field of its
+     * line: gnuplot reads a double quote in a field as the start of a
+     * quoted string running to the end of the line. */
+    buf_puts(&d, "\n\n# x\tname\n");
+    {
+        double xx = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && strcmp(bars[i].cluster, bars[i - 1].cluster) != 0)
+                xx += 1;
+            xx += 1;
+            buf_printf(&d, "%g\t", xx);
+            put_text(&d, bars[i].label);
+            buf_puts(&d, "\n");
+        }
+    }
     free(center);
     free(cname);
-    preamble(&s, c);
-    buf_printf(&s, "set xrange [0:%g]\nset yrange [%.9g:%.9g]\n", x + 1, bottom, top);
-    buf_puts(&s, "set xtics rotate by 30 right scale 0\nset style fill solid 0.85 border -1\n"
-                 "set boxwidth 0.8\nset bmargin 7\n");
+    struct buf body;
+    buf_init(&body, 0);
+    preamble(&body, c);
+    buf_puts(&body, multiplot_head);
+    buf_printf(&body, "set xrange [0:%g]\nset yrange [%.9g:%.9g]\n", x + 1, bottom, top);
+    buf_puts(&body, "set xtics scale 0\nset style fill solid 0.85 border -1\n"
+                    "set boxwidth 0.8\n");
     char above[64], ref[128] = "";
     if (c->logy)
         snprintf(above, sizeof above, "$2 * 1.35");
@@ -165,12 +200,17 @@ int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n,
                  c->ref_line);
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
-             "plot '%s.dat' index 0 using 1:2:5:xtic(6) with boxes lc variable, \\\n"
-             "     '' index 0 using 1:2:3:4 with yerrorbars lc rgb '#222222' ps 0 lw 1, \\\n"
-             "     '' index 0 using 1:(%s):7 with labels font ',10', \\\n"
+             "plot '%s.dat' index 0 using 1:2:5 with boxes lc variable, \\\n"
+             "     '' index 0 using 1:3:(0):($4 - $3) with vectors heads size 0.08,90 "
+             "lc rgb '#222222' lw 1, \\\n"
+             "     '' index 0 using 1:(%s):6 with labels font ',10', \\\n"
              "     '' index 1 using 1:2:3 with labels font ',12'%s",
              c->name, above, ref);
-    outputs(&s, c, cmd);
+    buf_puts(&body, cmd);
+    buf_puts(&body, "\n");
+    name_panel(&body, c->name, 2, 2, 0, x + 1);
+    outputs(&s, c, body.data);
+    buf_free(&body);
     int rc = write_file(c->dir, c->name, "dat", &d, e);
     if (rc == 0)
         rc = run_gnuplot(c, &s, e);
@@ -200,18 +240,16 @@ int plot_boxes(const struct plot_chart *c, const struct plot_series *ser, size_t
     buf_init(&d, 0);
     buf_init(&s, 0);
     /* Index 0: the boxes, computed here so any number of runs draws one. */
-    buf_puts(&d, "# x\tp25\tmin\tmax\tp75\tmedian\tcolor\tlabel\n");
+    buf_puts(&d, "# x\tp25\tmin\tmax\tp75\tmedian\tcolor\n");
     for (size_t i = 0; i < n; i++) {
         if (ser[i].n == 0)
             continue;
         double *v = xmalloc(ser[i].n * sizeof *v);
         memcpy(v, ser[i].y, ser[i].n * sizeof *v);
         qsort(v, ser[i].n, sizeof *v, cmp_double);
-        buf_printf(&d, "%zu\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t", i + 1,
+        buf_printf(&d, "%zu\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%d\n", i + 1,
                    quantile(v, ser[i].n, 0.25), v[0], v[ser[i].n - 1],
                    quantile(v, ser[i].n, 0.75), quantile(v, ser[i].n, 0.5), ser[i].color);
-        put_text(&d, ser[i].label);
-        buf_puts(&d, "\n");
         free(v);
     }
     /* Index 1: every run, jittered sideways so equal times stay visible. */
@@ -225,16 +263,30 @@ int plot_boxes(const struct plot_chart *c, const struct plot_series *ser, size_t
                        ser[i].color);
         }
     }
-    preamble(&s, c);
-    buf_printf(&s, "set xrange [0.4:%zu.6]\nset xtics rotate by 30 right scale 0\n"
-                   "set bmargin 8\nset style fill solid 0.25 border -1\nset boxwidth 0.6\n", n);
+    /* Index 2: names, each the last field of its line (see plot_bars). */
+    buf_puts(&d, "\n\n# x\tname\n");
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(&d, "%zu\t", i + 1);
+        put_text(&d, ser[i].label);
+        buf_puts(&d, "\n");
+    }
+    struct buf body;
+    buf_init(&body, 0);
+    preamble(&body, c);
+    buf_puts(&body, multiplot_head);
+    buf_printf(&body, "set xrange [0.4:%zu.6]\nset xtics scale 0\n"
+                      "set style fill solid 0.25 border -1\nset boxwidth 0.6\n", n);
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
-             "plot '%s.dat' index 0 using 1:2:3:4:5:7:xtic(8) with candlesticks lc variable "
+             "plot '%s.dat' index 0 using 1:2:3:4:5:7 with candlesticks lc variable "
              "whiskerbars 0.5, \\\n"
              "     '' index 0 using 1:6:6:6:6 with candlesticks lt -1 lw 2, \\\n"
              "     '' index 1 using 1:2:3 with points lc variable pt 7 ps 0.6", c->name);
-    outputs(&s, c, cmd);
+    buf_puts(&body, cmd);
+    buf_puts(&body, "\n");
+    name_panel(&body, c->name, 2, 2, 0.4, (double)n + 0.6);
+    outputs(&s, c, body.data);
+    buf_free(&body);
     int rc = write_file(c->dir, c->name, "dat", &d, e);
     if (rc == 0)
         rc = run_gnuplot(c, &s, e);
@@ -264,7 +316,9 @@ int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t
         put_text(&d, ser[i].label);
         buf_puts(&d, "\n");
     }
-    preamble(&s, c);
+    struct buf body;
+    buf_init(&body, 0);
+    preamble(&body, c);
     if (c->xtime) {
         double lo = INFINITY, hi = -INFINITY;
         for (size_t i = 0; i < n; i++)
@@ -273,12 +327,12 @@ int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t
                 hi = ser[i].x[k] > hi ? ser[i].x[k] : hi;
             }
         double pad = hi > lo ? (hi - lo) * 0.05 : 3600;
-        buf_printf(&s, "set xdata time\nset timefmt '%%s'\nset format x \"%%Y-%%m-%%d\\n%%H:%%M\"\n"
+        buf_printf(&body, "set xdata time\nset timefmt '%%s'\nset format x \"%%Y-%%m-%%d\\n%%H:%%M\"\n"
                        "set xrange ['%.0f':'%.0f']\nset xtics rotate by 30 right\n"
                        "set bmargin 6\n", lo - pad, hi + (hi - lo) * 0.35 + pad * 2);
     }
     else
-        buf_puts(&s, "set logscale x 2\nset offsets graph 0.05, graph 0.35, graph 0.05, "
+        buf_puts(&body, "set logscale x 2\nset offsets graph 0.05, graph 0.35, graph 0.05, "
                      "graph 0.05\nset xtics ()\n");
     if (!c->xtime) {
         /* tics at every thread count used */
@@ -293,7 +347,7 @@ int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t
                     seen[ns++] = ser[i].x[k];
             }
         for (int j = 0; j < ns; j++)
-            buf_printf(&s, "set xtics add ('%g' %g)\n", seen[j], seen[j]);
+            buf_printf(&body, "set xtics add ('%g' %g)\n", seen[j], seen[j]);
     }
     struct buf cmd;
     buf_init(&cmd, 0);
@@ -302,7 +356,9 @@ int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t
     for (size_t i = 0; i < n; i++)
         buf_printf(&cmd, ", \\\n     '' index %zu using 1:2 with linespoints lt %d", i,
                    ser[i].color);
-    outputs(&s, c, cmd.data);
+    buf_puts(&body, cmd.data);
+    outputs(&s, c, body.data);
+    buf_free(&body);
     int rc = write_file(c->dir, c->name, "dat", &d, e);
     if (rc == 0)
         rc = run_gnuplot(c, &s, e);

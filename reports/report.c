@@ -173,12 +173,10 @@ static void embed(struct ctx *c, const char *name, const char *alt)
     buf_printf(&c->md, "](%s.%s)\n", name, c->o->formats & PLOT_PNG ? "png" : "svg");
 }
 
-static char *cluster_name(struct ctx *c, json_t *row)
+static char *cluster_name(json_t *row)
 {
     long long t = (long long)json_integer_value(json_object_get(row, "threads"));
-    if (c->nhosts > 1)
-        return xasprintf("%s, %lld thread%s", js(row, "host"), t, t == 1 ? "" : "s");
-    return xasprintf("%lld thread%s", t, t == 1 ? "" : "s");
+    return xasprintf("%s, %lld thread%s", js(row, "host"), t, t == 1 ? "" : "s");
 }
 
 static int chart_medians(struct ctx *c, const char *task, int speedup, struct err *e)
@@ -193,7 +191,7 @@ static int chart_medians(struct ctx *c, const char *task, int speedup, struct er
         if (strcmp(js(r, "task"), task) != 0)
             continue;
         struct plot_bar *b = &bars[n++];
-        b->cluster = owned[no++] = cluster_name(c, r);
+        b->cluster = owned[no++] = cluster_name(r);
         b->color = color_of(c, js(r, "engine"));
         if (speedup) {
             b->label = js(r, "engine");

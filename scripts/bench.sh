@@ -2,4 +2,6 @@
 # make bench [PROFILE=quick|seed]: engine medians and speedups (scripts/bench.py).
 set -eu
 cd "$(dirname "$0")/.."
-exec .venv/bin/python scripts/bench.py "${1:-quick}"
+.venv/bin/python scripts/bench.py "${1:-quick}"
+echo
+scripts/bench-controller.sh

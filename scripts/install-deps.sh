@@ -1,12 +1,16 @@
 #!/bin/sh
 # Installs what hotpath needs and is missing: Debian packages, then a Python
 # virtual environment (.venv) from the pinned requirements.txt. Idempotent and
-# quiet when everything is already there.
+# quiet when everything is already there. With --test, also what only the
+# tests use (Chromium for the report screenshot, OpenSSL for a test CA).
 set -eu
 cd "$(dirname "$0")/.."
 
 PKGS="build-essential pkg-config libjansson-dev libssh2-1-dev libsqlite3-dev sqlite3
       libcurl4-openssl-dev gnuplot-nox python3-venv python3-pip openssh-server iproute2"
+if [ "${1:-}" = "--test" ]; then
+    PKGS="$PKGS openssl chromium"
+fi
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
