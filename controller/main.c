@@ -51,6 +51,15 @@ static const struct cmd_entry {
      "approximation with tie correction). A cell is SLOWER when p < 0.05 and B/A exceeds\n"
      "1 + threshold (default 5%). Exit status 1 when any cell is SLOWER, so CI can use it;\n"
      "--json (global option) prints the cells as JSON."},
+    {"publish", "publish [SWEEP] --url URL [--token-env NAME] [--cacert FILE] [--retries N] "
+                "[--insecure-http]",
+     "post a sweep (runs, hosts, data manifest) as JSON over HTTPS", cmd_publish,
+     "HTTPS only, certificates verified (--cacert trusts a private CA); plain http:// only\n"
+     "with --insecure-http and a loopback address. The bearer token is read from the\n"
+     "environment variable named by --token-env and is never printed. Connection errors\n"
+     "and the answers 408, 429 and 5xx are retried (default 3 retries, backoff from\n"
+     "0.5 s, doubling); redirects are not followed. Exit 0 on a 2xx answer, 1 otherwise\n"
+     "(with the server's status line), 2 on bad usage.\n"},
     {"hosts", "hosts", "probe each configured host and print a summary", cmd_hosts, NULL},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
