@@ -21,8 +21,8 @@ PROGRAMS   := $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath
               $(BIN)/hotpath
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all payload deps deps-test run test unit check-asan bench clean
-all: $(PROGRAMS)
+.PHONY: all payload deps deps-test run test unit check-asan bench clean rust
+all: $(PROGRAMS) rust
 # What a host needs to run sweeps: no SQLite, libssh2 or libcurl.
 payload: $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath-agent
 
@@ -75,6 +75,16 @@ UNIT_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tas
 $(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(UNIT_DEPS)
 	@mkdir -p $(BIN)
 	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_DEPS) -lsqlite3 $(LIBS)
+
+# The Rust engines, when this host has cargo (they are skipped, with that
+# reason, where it does not).
+RUST_BINS := rust-scalar rust-rayon rust-native
+rust:
+	@if command -v cargo >/dev/null 2>&1; then \
+	    cargo build -q --release --locked --manifest-path workloads/rust/Cargo.toml \
+	        --target-dir build/rust && mkdir -p $(BIN) && \
+	    for b in $(RUST_BINS); do cp -p build/rust/release/$$b $(BIN)/; done; \
+	else echo "hotpath: no cargo here: the Rust engines will be recorded as skipped" >&2; fi
 
 deps:
 	@scripts/install-deps.sh

@@ -26,6 +26,7 @@
 
 struct engine {
     const char *name;
+    const char *needs;      /* what the host lacks when the program is missing */
     json_t *argv;           /* templates with {bin}, {root}, {python} */
     json_t *tasks;
     char *skip_reason[8];   /* by task index: set once the engine said it cannot run */
@@ -237,7 +238,10 @@ static void run_one(struct runner *r, const struct job *j)
     char why[512];
     if (res.exec_errno) {
         status = "skipped";
-        error = xasprintf("cannot start: %s", strerror(res.exec_errno));
+        error = xasprintf("cannot start %s: %s%s%s",
+                          json_string_value(json_array_get(j->eng->argv, 0)),
+                          strerror(res.exec_errno), j->eng->needs ? "; needs " : "",
+                          j->eng->needs ? j->eng->needs : "");
         j->eng->skip_reason[j->task_idx] = xstrdup(error);
     } else if (res.timed_out) {
         status = "timeout";
@@ -380,6 +384,7 @@ int agent_run(int argc, char **argv)
         engines[i].name = json_string_value(json_object_get(e, "name"));
         engines[i].argv = json_object_get(e, "argv");
         engines[i].tasks = json_object_get(e, "tasks");
+        engines[i].needs = json_string_value(json_object_get(e, "needs"));
     }
     struct plan_job *jobs;
     size_t njobs = plan_expand(plan, sysconf(_SC_NPROCESSORS_ONLN), &jobs);

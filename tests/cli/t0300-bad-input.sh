@@ -19,8 +19,9 @@ while read -r case file tasks expect; do
                 want=$expect
                 [ "$lib" = 1 ] && want=""
                 # Known leniency of the dataframe libraries (README, "Engines"):
-                # an extra trailing field and money without its second decimal.
-                case "$lib $case" in "1 facts-extra-field"|"1 facts-price")
+                # Polars' reader drops an extra trailing field; both read money
+                # with one decimal as a number.
+                case "$name $case" in python-polars\ facts-extra-field|python-*\ facts-price)
                     skip "$name $task: $case is accepted by the library's own parser"
                     continue ;;
                 esac
