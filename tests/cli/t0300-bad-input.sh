@@ -21,7 +21,7 @@ while read -r case file tasks expect; do
                 # Known leniency of the dataframe libraries (README, "Engines"):
                 # Polars' reader drops an extra trailing field; both read money
                 # with one decimal as a number.
-                case "$name $case" in python-polars\ facts-extra-field|python-*\ facts-price)
+                case "$name $case" in "python-polars facts-extra-field"|"python-polars facts-price"|"python-duckdb facts-price")
                     skip "$name $task: $case is accepted by the library's own parser"
                     continue ;;
                 esac
