@@ -219,6 +219,32 @@ static void probe_apple(json_t *o)
 }
 #endif
 
+/* Versions of the crates the Rust engines were built with, from their
+ * Cargo.lock files in the bundle. */
+static json_t *crate_versions(void)
+{
+    static const char *const locks[] = {"workloads/rust/Cargo.lock",
+                                        "workloads/rust-polars/Cargo.lock"};
+    static const char *const crates[] = {"rayon", "serde_json", "polars"};
+    json_t *o = json_object();
+    for (size_t k = 0; k < sizeof locks / sizeof locks[0]; k++) {
+        char *path = xasprintf("%s/%s", agent_root(), locks[k]);
+        char *text = read_file(path);
+        free(path);
+        for (size_t c = 0; text && c < sizeof crates / sizeof crates[0]; c++) {
+            char *key = xasprintf("name = \"%s\"\nversion = \"", crates[c]);
+            char *p = strstr(text, key);
+            if (p) {
+                p += strlen(key);
+                json_object_set_new(o, crates[c], json_stringn(p, strcspn(p, "\"")));
+            }
+            free(key);
+        }
+        free(text);
+    }
+    return o;
+}
+
 json_t *agent_probe_json(const char *python)
 {
     json_t *o = json_object();
@@ -253,6 +279,7 @@ json_t *agent_probe_json(const char *python)
     set_str(o, "compiler", first_line(cc));
     char *rustc[] = {"rustc", "--version", NULL};
     set_str(o, "rustc", first_line(rustc));
+    json_object_set_new(o, "rust_crates", crate_versions());
     json_object_set_new(o, "payload_build", json_string(HOTPATH_BUILD_FLAGS));
     /* One Python call for every version, so a missing module costs nothing. */
     char script[] =
