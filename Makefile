@@ -38,7 +38,7 @@ build/store/schema.o: build/store/schema.c
 
 $(BIN)/hotpath: $(CTL_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
-	$(CC) $(BASE) $(CFLAGS) -o $@ $^ -lsqlite3 -lcurl $(LIBS)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $^ -lsqlite3 -lcurl -lssh2 $(LIBS)
 
 build/agent/probe.o: EXTRA := -DHOTPATH_BUILD_FLAGS='"$(CC) $(CFLAGS)"'
 

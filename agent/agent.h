@@ -12,6 +12,7 @@ int agent_probe(int argc, char **argv);
 int agent_gen(int argc, char **argv);
 int agent_run(int argc, char **argv);
 int agent_tail(int argc, char **argv);
+int agent_bundle_verify(int argc, char **argv);
 
 json_t *agent_probe_json(const char *python);
 

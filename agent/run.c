@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ struct runner {
     char *expected_err[8];
     json_t *reference;      /* the engine whose results are the expected ones */
     json_t *tasks;
+    int detached;           /* the journal is the only output */
 };
 
 static double now_unix(void)
@@ -71,11 +73,11 @@ static void emit(struct runner *r, json_t *msg)
         fflush(r->journal);
         fsync(fileno(r->journal));
     }
-    if (r->stdout_ok && (printf("%s\n", line) < 0 || fflush(stdout) != 0))
+    if (!r->detached && r->stdout_ok && (printf("%s\n", line) < 0 || fflush(stdout) != 0))
         r->stdout_ok = 0;
     free(line);
     json_decref(msg);
-    if (!r->stdout_ok) {
+    if (!r->detached && !r->stdout_ok) {
         fprintf(stderr, "hotpath-agent: controller went away; the journal has every record\n");
         exit(1);
     }
@@ -297,13 +299,13 @@ static void run_one(struct runner *r, const struct job *j)
     emit(r, rec);
 }
 
-static json_t *read_plan(void)
+static json_t *read_plan(FILE *in)
 {
     struct buf b;
     buf_init(&b, MAX_PLAN);
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+    while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
         if (buf_add(&b, chunk, n) < 0)
             die("run: the plan is over %d bytes", MAX_PLAN);
     json_error_t je;
@@ -335,12 +337,73 @@ static int profile_of(json_t *plan, struct gen_profile *p)
     return 0;
 }
 
+/* The seq of the last hello in a journal: where the latest run began. */
+static long last_hello(const char *jpath, long *lines)
+{
+    FILE *f = fopen(jpath, "r");
+    long seq = 0, n = 0;
+    *lines = 0;
+    if (!f)
+        return 0;
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        if (strstr(line, "\"type\":\"hello\""))
+            seq = n;
+        n++;
+    }
+    free(line);
+    fclose(f);
+    *lines = n;
+    return seq;
+}
+
+/* Detached: answer the controller with where to follow from, then leave
+ * the session so a dropped connection cannot stop the runs. */
+static void detach(long from, const char *log_path)
+{
+    printf("{\"started\": true, \"from\": %ld}\n", from);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("run: fork: %s", strerror(errno));
+    if (pid > 0)
+        _exit(0);
+    setsid();
+    /* Every inherited descriptor goes: an SSH channel stays open for as
+     * long as anything holds its stdout or stderr. */
+    int null = open("/dev/null", O_RDWR);
+    int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(log >= 0 ? log : null, 2);
+        if (null > 2)
+            close(null);
+        if (log > 2)
+            close(log);
+    }
+}
+
 int agent_run(int argc, char **argv)
 {
-    if (argc > 1)
-        die_code(2, "run: unexpected argument '%s'; the plan comes on stdin", argv[1]);
+    const char *plan_file = NULL;
+    int want_detach = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--plan") && i + 1 < argc)
+            plan_file = argv[++i];
+        else if (!strcmp(argv[i], "--detach"))
+            want_detach = 1;
+        else
+            die_code(2, "run: unexpected argument '%s' (run [--plan FILE] [--detach])", argv[i]);
+    }
     signal(SIGPIPE, SIG_IGN);
-    json_t *plan = read_plan();
+    FILE *in = plan_file ? fopen(plan_file, "r") : stdin;
+    if (!in)
+        die("run: %s: %s", plan_file, strerror(errno));
+    json_t *plan = read_plan(in);
+    if (plan_file)
+        fclose(in);
     struct runner r = {.stdout_ok = 1};
     r.sweep = json_string_value(json_object_get(plan, "sweep"));
     if (!r.sweep || strspn(r.sweep, "0123456789abcdef-") != strlen(r.sweep) || !*r.sweep)
@@ -357,17 +420,31 @@ int agent_run(int argc, char **argv)
     char *jpath = xasprintf("%s/%s.jsonl", jdir, r.sweep);
     if (agent_mkdirs(jdir) < 0)
         die("run: %s: %s", jdir, strerror(errno));
-    /* Sequence numbers go on from what the journal already holds. */
-    FILE *old = fopen(jpath, "r");
-    if (old) {
-        int c;
-        while ((c = getc(old)) != EOF)
-            r.seq += c == '\n';
-        fclose(old);
+    /* One run per sweep and host at a time: the lock lives as long as we do. */
+    char *lpath = xasprintf("%s/%s.lock", jdir, r.sweep);
+    int lock = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock < 0)
+        die("run: %s: %s", lpath, strerror(errno));
+    free(lpath);
+    long lines;
+    if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+        if (!want_detach)
+            die("run: sweep %s is already running here", r.sweep);
+        printf("{\"started\": false, \"from\": %ld}\n", last_hello(jpath, &lines));
+        return 0;
     }
+    /* Sequence numbers go on from what the journal already holds. */
+    last_hello(jpath, &lines);
+    r.seq = lines;
     r.journal = fopen(jpath, "a");
     if (!r.journal)
         die("run: %s: %s", jpath, strerror(errno));
+    if (want_detach) {
+        char *log = xasprintf("%s/%s.log", jdir, r.sweep);
+        detach(r.seq, log);
+        free(log);
+        r.detached = 1;
+    }
 
     emit(&r, json_pack("{s:s, s:s, s:s, s:s}", "type", "hello", "version", HOTPATH_VERSION,
                        "sweep", r.sweep, "journal", jpath));
@@ -423,11 +500,29 @@ int agent_run(int argc, char **argv)
     return 0;
 }
 
+/* 1 while some agent holds the sweep's run lock. */
+static int run_active(const char *sweep)
+{
+    char *lpath = xasprintf("%s/journal/%s.lock", agent_home(), sweep);
+    int fd = open(lpath, O_RDONLY | O_CLOEXEC);
+    free(lpath);
+    if (fd < 0)
+        return 0;
+    int busy = flock(fd, LOCK_SH | LOCK_NB) < 0;
+    close(fd);
+    return busy;
+}
+
 int agent_tail(int argc, char **argv)
 {
     const char *sweep = NULL;
     long from = 0;
+    int follow = 0;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--follow")) {
+            follow = 1;
+            continue;
+        }
         if (i + 1 >= argc)
             die_code(2, "tail: %s needs a value", argv[i]);
         if (!strcmp(argv[i], "--sweep"))
@@ -442,23 +537,63 @@ int agent_tail(int argc, char **argv)
     char *path = xasprintf("%s/journal/%s.jsonl", agent_home(), sweep);
     FILE *f = fopen(path, "r");
     if (!f) {
-        if (errno == ENOENT)
+        if (errno == ENOENT && !follow)
             return 0;      /* nothing was journaled for this sweep here */
         die("tail: %s: %s", path, strerror(errno));
     }
+    signal(SIGPIPE, SIG_IGN);
+    struct buf part;
+    buf_init(&part, 0);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
     long seq = 0;
-    while ((n = getline(&line, &cap, f)) > 0) {
-        /* A line cut by a crash has no newline: it was never acknowledged. */
-        if (line[n - 1] != '\n')
+    int rc = 0;
+    for (;;) {
+        while ((n = getline(&line, &cap, f)) > 0) {
+            buf_add(&part, line, (size_t)n);
+            /* A line still being written (or cut by a crash) waits. */
+            if (part.data[part.len - 1] != '\n')
+                continue;
+            if (seq++ >= from) {
+                if (fputs(part.data, stdout) == EOF || fflush(stdout) != 0) {
+                    rc = 1;
+                    goto out;
+                }
+                /* Following, a run's done record ends the stream. */
+                if (follow && strstr(part.data, "\"type\":\"done\""))
+                    goto out;
+            }
+            buf_reset(&part);
+        }
+        if (!follow)
             break;
-        if (seq++ >= from)
-            fputs(line, stdout);
+        clearerr(f);
+        if (!run_active(sweep)) {
+            /* Nothing more will come; one last look for lines written just
+             * before the lock was let go. */
+            int more = 0;
+            while ((n = getline(&line, &cap, f)) > 0) {
+                buf_add(&part, line, (size_t)n);
+                if (part.data[part.len - 1] == '\n' && seq++ >= from) {
+                    fputs(part.data, stdout);
+                    more = 1;
+                }
+                if (part.data[part.len - 1] == '\n')
+                    buf_reset(&part);
+            }
+            (void)more;
+            fflush(stdout);
+            fprintf(stderr, "hotpath-agent: tail: no agent is running sweep %s here\n", sweep);
+            rc = 4;
+            goto out;
+        }
+        usleep(20000);
     }
+out:
+    buf_free(&part);
     free(line);
     fclose(f);
     free(path);
-    return 0;
+    return rc;
 }

@@ -14,7 +14,7 @@ static const char *const sweep_keys[] = {"profile", "seed", "sizes", "tasks", "e
 static const char *const host_keys[] = {"name", "transport", "address", "port", "user",
                                         "identity", "known_hosts", "host_key", "jump",
                                         "exec_prefix", "workdir", "python", "passphrase_env",
-                                        "lost_after_s", "comment", NULL};
+                                        "lost_after_s", "connect_timeout_s", "comment", NULL};
 static const char *const top_keys[] = {"sweep", "hosts", "comment", NULL};
 
 static int known(const char *const *keys, const char *k)
@@ -89,7 +89,8 @@ static int load_hosts(struct cfg *c, struct err *e)
             if (want_type(c, h, *k, where, is_string, "a string", e) < 0)
                 return -1;
         if (want_type(c, h, "port", where, is_int, "an integer", e) < 0 ||
-            want_type(c, h, "lost_after_s", where, is_num, "a number", e) < 0)
+            want_type(c, h, "lost_after_s", where, is_num, "a number", e) < 0 ||
+            want_type(c, h, "connect_timeout_s", where, is_num, "a number", e) < 0)
             return -1;
         struct host_cfg *hc = &c->hosts[i];
         hc->name = str_of(h, "name", NULL);
@@ -122,6 +123,23 @@ static int load_hosts(struct cfg *c, struct err *e)
                  ? (int)json_integer_value(json_object_get(h, "port")) : 22;
         hc->lost_after_s = json_is_number(json_object_get(h, "lost_after_s"))
                          ? json_number_value(json_object_get(h, "lost_after_s")) : 60;
+        hc->connect_timeout_s = json_is_number(json_object_get(h, "connect_timeout_s"))
+                              ? json_number_value(json_object_get(h, "connect_timeout_s")) : 10;
+        if (hc->lost_after_s <= 0 || hc->connect_timeout_s <= 0)
+            return err_set(e, 1, "%s: '%s.lost_after_s' and 'connect_timeout_s' must be positive",
+                           c->path, where);
+    }
+    c->nhosts_all = c->nhosts;
+    c->all_hosts = xmalloc((size_t)c->nhosts * sizeof *c->all_hosts);
+    memcpy(c->all_hosts, c->hosts, (size_t)c->nhosts * sizeof *c->all_hosts);
+    for (int i = 0; i < c->nhosts; i++) {
+        const char *j = c->hosts[i].jump;
+        int found = 0;
+        for (int k = 0; j && k < c->nhosts; k++)
+            found |= k != i && !strcmp(c->hosts[k].name, j);
+        if (j && !found)
+            return err_set(e, 1, "%s: 'hosts[%d].jump': no other host is named '%s'", c->path,
+                           i, j);
     }
     return 0;
 }
@@ -195,6 +213,7 @@ void cfg_free(struct cfg *c)
 {
     json_decref(c->root);
     free(c->hosts);
+    free(c->all_hosts);
     free(c->path);
     memset(c, 0, sizeof *c);
 }

@@ -10,15 +10,18 @@ struct host_cfg {
     const char *name, *transport, *address, *user, *identity, *known_hosts;
     const char *host_key, *jump, *exec_prefix, *workdir, *python, *passphrase_env;
     int port;
-    double lost_after_s;
+    double lost_after_s;        /* silence after which an SSH host is declared lost */
+    double connect_timeout_s;
 };
 
 struct cfg {
     char *path;             /* where it came from, for messages */
     json_t *root;
     json_t *sweep;          /* the "sweep" object, defaults filled in */
-    struct host_cfg *hosts;
+    struct host_cfg *hosts;         /* the hosts this run uses */
     int nhosts;
+    struct host_cfg *all_hosts;     /* every configured host (jump hosts among them) */
+    int nhosts_all;
 };
 
 /* Loads and checks path (NULL: the built-in local default). Every unknown

@@ -2,6 +2,7 @@
 #include "cfg.h"
 #include "hotpath.h"
 #include "transport.h"
+#include "remote.h"
 #include "../common/err.h"
 #include "../common/xmalloc.h"
 
@@ -9,9 +10,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *probe_host(const struct host_cfg *h, char *why, size_t n)
+static json_t *probe_host(const struct host_cfg *h, const struct cfg *cf, char *why, size_t n)
 {
     struct err e = {0};
+    if (!strcmp(h->transport, "ssh")) {
+        char *args[] = {"probe", NULL, NULL, NULL}, *out = NULL;
+        if (h->python) {
+            args[1] = "--python";
+            args[2] = (char *)h->python;
+        }
+        if (remote_agent(h, cf, args, &out, &e) < 0) {
+            snprintf(why, n, "%s", e.msg);
+            return NULL;
+        }
+        json_t *p = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+        free(out);
+        if (!p)
+            snprintf(why, n, "the agent's probe is not JSON");
+        return p;
+    }
     const struct transport *t = transport_for(h, &e);
     struct conn *c;
     char *args[] = {"probe", NULL, NULL, NULL};
@@ -58,7 +75,7 @@ int cmd_hosts(int argc, char **argv)
     for (int i = 0; i < c.nhosts; i++) {
         const struct host_cfg *h = &c.hosts[i];
         char why[512] = "";
-        json_t *p = probe_host(h, why, sizeof why);
+        json_t *p = probe_host(h, &c, why, sizeof why);
         failed += p == NULL;
         json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:o}", "host", h->name,
                               "transport", h->transport, "status", p ? "ok" : "failed",

@@ -5,6 +5,7 @@
 #include "cfg.h"
 #include "hotpath.h"
 #include "proto.h"
+#include "remote.h"
 #include "transport.h"
 #include "../common/err.h"
 #include "../common/xmalloc.h"
@@ -32,6 +33,7 @@ struct event {
     enum proto_type type;
     json_t *msg;
     char *error;
+    int replay;             /* a journal record re-read by a resume */
 };
 
 struct queue {
@@ -57,6 +59,9 @@ struct worker {
     struct queue *q;
     int index;
     const struct host_cfg *h;
+    const struct cfg *cfg;
+    const char *uuid;
+    int resume;
     char *plan_text;
 };
 
@@ -122,10 +127,11 @@ json_t *sweep_plan(const char *uuid, json_t *sw, json_t *registry)
 
 /* ---- queue ---- */
 
-static void push(struct queue *q, int host, enum ev_kind kind, enum proto_type type,
-                 json_t *msg, char *error)
+static void push_ev(struct queue *q, int host, enum ev_kind kind, enum proto_type type,
+                    json_t *msg, char *error, int replay)
 {
     struct event *ev = xcalloc(1, sizeof *ev);
+    ev->replay = replay;
     ev->host = host;
     ev->kind = kind;
     ev->type = type;
@@ -147,7 +153,19 @@ static void push(struct queue *q, int host, enum ev_kind kind, enum proto_type t
     pthread_mutex_unlock(&q->lock);
 }
 
+static void push(struct queue *q, int host, enum ev_kind kind, enum proto_type type,
+                 json_t *msg, char *error)
+{
+    push_ev(q, host, kind, type, msg, error, 0);
+}
+
 /* ---- workers ---- */
+
+static void remote_emit(void *ctx, enum proto_type t, json_t *msg, int replay)
+{
+    struct worker *w = ctx;
+    push_ev(w->q, w->index, EV_MSG, t, msg, NULL, replay);
+}
 
 static void *worker_main(void *arg)
 {
@@ -160,6 +178,12 @@ static void *worker_main(void *arg)
     pthread_mutex_unlock(&q->lock);
 
     struct err e = {0};
+    if (!strcmp(w->h->transport, "ssh")) {
+        if (remote_sweep_host(w->h, w->cfg, w->uuid, w->plan_text, w->resume, remote_emit, w,
+                              &e) < 0)
+            push(q, w->index, EV_FAIL, 0, NULL, xstrdup(e.msg));
+        goto out;
+    }
     const struct transport *t = transport_for(w->h, &e);
     struct conn *c = NULL;
     char *args[] = {"run", NULL};
@@ -435,7 +459,7 @@ const char *sweep_execute(struct store *st, int64_t sweep_id, const char *uuid, 
         h->id = store_host(st, h->cfg->name, h->cfg->transport, h->cfg->address, e);
         if (h->id < 0 || store_sweep_host(st, sweep_id, h->id, "pending", -1, NULL, e) < 0)
             goto out;
-        if (resume && replay_journal(&w, h, uuid, e) < 0) {
+        if (resume && !strcmp(h->cfg->transport, "local") && replay_journal(&w, h, uuid, e) < 0) {
             if (e->code != 0 && strstr(e->msg, "store:"))
                 goto out;
             warning("host %s: journal not replayed: %s", h->cfg->name, e->msg);
@@ -447,7 +471,8 @@ const char *sweep_execute(struct store *st, int64_t sweep_id, const char *uuid, 
         if (h->cfg->python)
             json_object_set_new(hp, "python", json_string(h->cfg->python));
         json_object_set_new(hp, "done", store_done_runs(st, sweep_id, h->id));
-        workers[i] = (struct worker){.q = &q, .index = i, .h = h->cfg,
+        workers[i] = (struct worker){.q = &q, .index = i, .h = h->cfg, .cfg = cfg, .uuid = uuid,
+                                     .resume = resume,
                                      .plan_text = json_dumps(hp, JSON_COMPACT)};
         json_decref(hp);
     }
@@ -481,7 +506,7 @@ const char *sweep_execute(struct store *st, int64_t sweep_id, const char *uuid, 
                 if (tx_begin(&w, e) < 0)
                     rc = -1;
                 else
-                    rc = handle(&w, h, ev->type, ev->msg, 0, e);
+                    rc = handle(&w, h, ev->type, ev->msg, ev->replay, e);
                 w.tx_events++;
             } else if (ev->kind == EV_FAIL) {
                 if (tx_begin(&w, e) == 0)

@@ -140,6 +140,6 @@ const struct transport *transport_for(const struct host_cfg *h, struct err *e)
 {
     if (!strcmp(h->transport, "local"))
         return &transport_local;
-    err_set(e, 1, "%s: transport '%s' is not available in this build", h->name, h->transport);
+    err_set(e, 1, "%s: transport '%s' has no local agent process", h->name, h->transport);
     return NULL;
 }

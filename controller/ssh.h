@@ -1,0 +1,41 @@
+#ifndef HP_SSH_H
+#define HP_SSH_H
+/* SSH through libssh2 (transport-ssh.c is the only file that includes
+ * libssh2.h): connections with host key checking, agent or key file
+ * authentication, a bastion, commands, streams and SFTP uploads. */
+#include "../common/buf.h"
+
+struct err;
+struct cfg;
+struct host_cfg;
+struct ssh;
+
+/* Connects to h (through its jump host, looked up by name in c) within
+ * timeout_s, checks the host key and authenticates. */
+int ssh_open(const struct host_cfg *h, const struct cfg *c, double timeout_s, struct ssh **s,
+             struct err *e);
+void ssh_close(struct ssh *s);
+
+/* Runs a command to its end: stdout into out (capped), the tail of stderr
+ * into err, the exit status. -1 on a transport error. */
+int ssh_run(struct ssh *s, const char *cmd, struct buf *out, struct buf *err, int *status,
+            double timeout_s, struct err *e);
+
+/* A long-running command read line by line. ssh_line returns 1 with a line,
+ * 0 at the end, -1 on error, -2 when nothing (not even a keepalive reply)
+ * came for lost_after_s seconds: the host is lost. */
+int ssh_stream(struct ssh *s, const char *cmd, struct err *e);
+int ssh_line(struct ssh *s, struct buf *line, double lost_after_s, struct err *e);
+int ssh_stream_end(struct ssh *s, int *status, char *err_tail, size_t n);
+
+/* Uploads a local file: written under a temporary name, then renamed. */
+int ssh_put(struct ssh *s, const char *local, const char *remote, long mode, struct err *e);
+int ssh_put_text(struct ssh *s, const char *text, const char *remote, struct err *e);
+/* mkdir -p over SFTP. */
+int ssh_mkdirs(struct ssh *s, const char *path, struct err *e);
+int ssh_rename(struct ssh *s, const char *from, const char *to, struct err *e);
+
+/* Appends arg as one word of a POSIX shell command line. */
+void ssh_quote(struct buf *out, const char *arg);
+
+#endif

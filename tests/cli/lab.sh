@@ -1,0 +1,136 @@
+# A lab of network namespaces for the SSH tests: one for the controller
+# (with a bridge) and N hosts, each running its own OpenSSH sshd with its own
+# host key, user and home, on addresses from 198.18.0.0/15. Sourced by the
+# t06xx tests after lib.sh; lab_down runs on exit, whatever happened.
+
+LAB_ID=$$
+LAB=$T/lab
+CTL=hpc$LAB_ID
+LAB_HOSTS=""
+
+lab_can_run() {
+    [ "$(id -u)" = 0 ] && command -v ip >/dev/null && [ -x /usr/sbin/sshd ] &&
+        ip netns add hpprobe$LAB_ID 2>/dev/null && ip netns del hpprobe$LAB_ID
+}
+
+lab_ip() { echo "198.18.0.$((10 + $1))"; }
+
+lab_up() {
+    mkdir -p "$LAB" /run/sshd
+    chmod 755 "$T" "$LAB"
+    ip netns add $CTL
+    ip -n $CTL link set lo up
+    ip -n $CTL link add br0 type bridge
+    ip -n $CTL link set br0 up
+    ip -n $CTL addr add 198.18.0.1/24 dev br0
+    ssh-keygen -q -t ed25519 -N '' -f "$LAB/client_key" -C hotpath-lab
+    ssh-keygen -q -t ed25519 -N '' -f "$LAB/other_key" -C not-authorized
+    : > "$LAB/known_hosts"
+    for i in $(seq 1 "$1"); do lab_host $i; done
+}
+
+lab_host() {
+    i=$1
+    ns=hph$LAB_ID-$i
+    d=$LAB/h$i
+    user=hplab$LAB_ID$i
+    mkdir -p "$d"
+    ip netns add $ns
+    ip link add hpv$LAB_ID$i type veth peer name hpw$LAB_ID$i
+    ip link set hpv$LAB_ID$i netns $CTL
+    ip link set hpw$LAB_ID$i netns $ns
+    ip -n $CTL link set hpv$LAB_ID$i master br0 up
+    ip -n $ns link set lo up
+    ip -n $ns link set hpw$LAB_ID$i name eth0
+    ip -n $ns addr add "$(lab_ip $i)/24" dev eth0
+    ip -n $ns link set eth0 up
+    useradd -M -p '*' -d "$d/home" -s /bin/sh "$user" 2>/dev/null
+    mkdir -p "$d/home"
+    chown "$user" "$d/home"
+    ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+    cp "$LAB/client_key.pub" "$d/authorized_keys"
+    cat > "$d/sshd_config" <<CFG
+Port 22
+ListenAddress $(lab_ip $i)
+HostKey $d/host_key
+PidFile $d/sshd.pid
+AuthorizedKeysFile $d/authorized_keys
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin no
+AllowUsers $user
+AllowTcpForwarding yes
+Subsystem sftp internal-sftp
+LogLevel ERROR
+ClientAliveInterval 0
+CFG
+    ip netns exec $ns /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log"
+    LAB_HOSTS="$LAB_HOSTS $i"
+    echo "$user" > "$d/user"
+}
+
+lab_sshd_kill() { kill "$(cat "$LAB/h$1/sshd.pid")" 2>/dev/null; }
+lab_sshd_start() { ip netns exec hph$LAB_ID-$1 /usr/sbin/sshd -f "$LAB/h$1/sshd_config" -E "$LAB/h$1/sshd.log"; }
+lab_link() { ip -n $CTL link set hpv$LAB_ID$1 "$2"; }
+lab_user() { cat "$LAB/h$1/user"; }
+
+# A host entry for a config.
+lab_host_json() {
+    i=$1
+    shift
+    printf '{"name": "h%s", "transport": "ssh", "address": "%s", "user": "%s", "identity": "%s", "known_hosts": "%s", "host_key": "accept-new", "lost_after_s": 6, "connect_timeout_s": 3%s}' \
+        "$i" "$(lab_ip $i)" "$(lab_user $i)" "$LAB/client_key" "$LAB/known_hosts" "${1:-}"
+}
+
+lab_ctl() { ip netns exec $CTL env -u SSH_AUTH_SOCK "$@"; }
+
+lab_down() {
+    for i in $LAB_HOSTS; do
+        u=$(cat "$LAB/h$i/user" 2>/dev/null)
+        [ -f "$LAB/h$i/sshd.pid" ] && kill "$(cat "$LAB/h$i/sshd.pid")" 2>/dev/null
+        if [ -n "$u" ]; then
+            pkill -KILL -u "$u" 2>/dev/null
+            userdel "$u" 2>/dev/null
+        fi
+        ip netns del hph$LAB_ID-$i 2>/dev/null
+    done
+    ip netns del $CTL 2>/dev/null
+}
+
+# Host i reachable only through host j: a link between their namespaces on
+# 198.19.0.0/24, none to the controller's bridge.
+lab_host_behind() {
+    i=$1
+    j=$2
+    ns=hph$LAB_ID-$i
+    d=$LAB/h$i
+    user=hplab$LAB_ID$i
+    mkdir -p "$d/home"
+    ip netns add $ns
+    ip link add hpv$LAB_ID$i type veth peer name hpw$LAB_ID$i
+    ip link set hpv$LAB_ID$i netns hph$LAB_ID-$j
+    ip link set hpw$LAB_ID$i netns $ns
+    ip -n hph$LAB_ID-$j addr add 198.19.0.1/24 dev hpv$LAB_ID$i
+    ip -n hph$LAB_ID-$j link set hpv$LAB_ID$i up
+    ip -n $ns link set lo up
+    ip -n $ns addr add 198.19.0.2/24 dev hpw$LAB_ID$i
+    ip -n $ns link set hpw$LAB_ID$i up
+    useradd -M -p '*' -d "$d/home" -s /bin/sh "$user" 2>/dev/null
+    chown "$user" "$d/home"
+    ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+    cp "$LAB/client_key.pub" "$d/authorized_keys"
+    sed -e "s/^ListenAddress .*/ListenAddress 198.19.0.2/" -e "s#$LAB/h$j/#$d/#g" \
+        -e "s/^AllowUsers .*/AllowUsers $user/" "$LAB/h$j/sshd_config" > "$d/sshd_config"
+    ip netns exec $ns /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log"
+    LAB_HOSTS="$LAB_HOSTS $i"
+    echo "$user" > "$d/user"
+}
+
+# Every sshd process of host i: the listener and its sessions.
+lab_sshd_kill_all() {
+    pkill -KILL -f "sshd -f $LAB/h$1/sshd_config" 2>/dev/null
+    pkill -KILL -f "sshd: $(lab_user $1)" 2>/dev/null
+    kill -KILL "$(cat "$LAB/h$1/sshd.pid" 2>/dev/null)" 2>/dev/null
+}
