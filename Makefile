@@ -71,6 +71,7 @@ $(BIN)/hotpath-agent: build/agent/main.o $(AGENT_OBJ) $(GEN_OBJ) $(COMMON_OBJ)
 
 UNIT_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tasks.c \
 	agent/validate.c agent/plan.c store/store.c controller/proto.c controller/cfg.c controller/common.c \
+	controller/quote.c \
 	build/store/schema.c
 $(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(UNIT_DEPS)
 	@mkdir -p $(BIN)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #ifdef __APPLE__
@@ -281,6 +282,16 @@ json_t *agent_probe_json(const char *python)
     set_str(o, "rustc", first_line(rustc));
     json_object_set_new(o, "rust_crates", crate_versions());
     json_object_set_new(o, "payload_build", json_string(HOTPATH_BUILD_FLAGS));
+    json_object_set_new(o, "agent_version", json_string(HOTPATH_VERSION));
+    /* Free space where the data sets go (or the nearest folder that exists). */
+    char *dir = xstrdup(agent_home());
+    struct statvfs vfs;
+    while (statvfs(dir, &vfs) != 0 && strrchr(dir, '/') && strrchr(dir, '/') != dir)
+        *strrchr(dir, '/') = '\0';
+    if (statvfs(dir, &vfs) == 0)
+        json_object_set_new(o, "free_disk_bytes",
+                            json_integer((json_int_t)vfs.f_bavail * (json_int_t)vfs.f_frsize));
+    free(dir);
     /* One Python call for every version, so a missing module costs nothing. */
     char script[] =
         "import sys, importlib\n"

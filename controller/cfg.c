@@ -63,6 +63,18 @@ static int is_list_or_all(const json_t *v)
     return json_is_array(v) || (json_is_string(v) && !strcmp(json_string_value(v), "all"));
 }
 
+/* "~/x" in a path means the controller user's home. */
+static void expand_tilde(json_t *h, const char *key)
+{
+    const char *v = json_string_value(json_object_get(h, key));
+    const char *home = getenv("HOME");
+    if (v && home && v[0] == '~' && v[1] == '/') {
+        char *x = xasprintf("%s%s", home, v + 1);
+        json_object_set_new(h, key, json_string(x));
+        free(x);
+    }
+}
+
 static int load_hosts(struct cfg *c, struct err *e)
 {
     json_t *hosts = json_object_get(c->root, "hosts");
@@ -93,6 +105,8 @@ static int load_hosts(struct cfg *c, struct err *e)
             want_type(c, h, "connect_timeout_s", where, is_num, "a number", e) < 0)
             return -1;
         struct host_cfg *hc = &c->hosts[i];
+        expand_tilde(h, "identity");
+        expand_tilde(h, "known_hosts");
         hc->name = str_of(h, "name", NULL);
         if (!hc->name || !*hc->name)
             return err_set(e, 1, "%s: '%s.name' is required", c->path, where);

@@ -70,8 +70,8 @@ int cmd_hosts(int argc, char **argv)
     json_t *all = json_array();
     int failed = 0;
     if (!cli.json)
-        printf("%-12s %-9s %-7s %-22s %-8s %-28s %5s %7s  %s\n", "host", "transport", "status",
-               "os", "arch", "cpu", "cores", "memory", "python");
+        printf("%-12s %-9s %-7s %-6s %-22s %-8s %-24s %5s %7s %8s  %s\n", "host", "transport",
+               "status", "agent", "os", "arch", "cpu", "cores", "memory", "free", "python");
     for (int i = 0; i < c.nhosts; i++) {
         const struct host_cfg *h = &c.hosts[i];
         char why[512] = "";
@@ -101,9 +101,13 @@ int cmd_hosts(int argc, char **argv)
                  json_string_value(json_object_get(py, "python")) ?: "none",
                  json_string_value(json_object_get(py, "numpy")) ?: "-",
                  json_string_value(json_object_get(py, "polars")) ?: "-");
-        printf("%-12s %-9s %-7s %-22.22s %-8s %-28.28s %5s %7s  %s\n", h->name, h->transport,
-               "ok", os, json_string_value(json_object_get(p, "arch")) ?: "?",
-               json_string_value(json_object_get(p, "cpu_model")) ?: "?", cores, mem, pyv);
+        char disk[32];
+        snprintf(disk, sizeof disk, "%.1fG",
+                 (double)json_integer_value(json_object_get(p, "free_disk_bytes")) / (1 << 30));
+        printf("%-12s %-9s %-7s %-6s %-22.22s %-8s %-24.24s %5s %7s %8s  %s\n", h->name,
+               h->transport, "ok", json_string_value(json_object_get(p, "agent_version")) ?: "?",
+               os, json_string_value(json_object_get(p, "arch")) ?: "?",
+               json_string_value(json_object_get(p, "cpu_model")) ?: "?", cores, mem, disk, pyv);
         json_decref(p);
     }
     if (cli.json) {

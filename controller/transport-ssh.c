@@ -58,23 +58,6 @@ static void lib_init(void)
     pthread_once(&once, init_once);
 }
 
-void ssh_quote(struct buf *out, const char *arg)
-{
-    if (*arg && strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                            "0123456789-_./=:@,+%") == strlen(arg)) {
-        buf_puts(out, arg);
-        return;
-    }
-    buf_puts(out, "'");
-    for (const char *p = arg; *p; p++) {
-        if (*p == '\'')
-            buf_puts(out, "'\\''");
-        else
-            buf_add(out, p, 1);
-    }
-    buf_puts(out, "'");
-}
-
 static const char *session_error(LIBSSH2_SESSION *s)
 {
     char *msg = NULL;

@@ -62,6 +62,8 @@ echo '{"sweep": {"threads": [0]}}' > "$T/bad4.json"
 check "threads 0 is refused" sh -c "! '$HP' -c '$T/bad4.json' --db '$DB' sweep 2>'$T/e' && grep -q 'sweep.threads' '$T/e'"
 echo '{"sweep": ' > "$T/bad5.json"
 check "malformed JSON names file and line" sh -c "! '$HP' -c '$T/bad5.json' --db '$DB' sweep 2>'$T/e' && grep -q 'bad5.json:[0-9]*:' '$T/e'"
+check "configs/lab.json is a valid configuration" sh -c \
+    "'$HP' -c '$ROOT/configs/lab.json' --db '$T/lab.db' sweep --hosts nosuchhost 2>&1 | grep -q \"no host named 'nosuchhost'\""
 check "bad override is a usage error" sh -c "'$HP' --db '$DB' sweep --repeats x 2>/dev/null; test \$? -eq 2"
 check "unknown command is a usage error" sh -c "'$HP' frobnicate 2>/dev/null; test \$? -eq 2"
 check "hotpath --help lists the commands" sh -c "'$HP' --help | grep -q 'resume'"

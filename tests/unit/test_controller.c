@@ -148,3 +148,42 @@ TEST(test_store)
     snprintf(out, sizeof out, "rm -rf %s", dir);
     CHECK(system(out) == 0);
 }
+
+#include "../../controller/ssh.h"
+
+/* The quoted word, read back by a real shell, is the word itself. */
+static int roundtrip(const char *arg)
+{
+    struct buf cmd;
+    buf_init(&cmd, 0);
+    buf_puts(&cmd, "printf '%s' ");
+    ssh_quote(&cmd, arg);
+    FILE *p = popen(cmd.data, "r");
+    char out[512] = "";
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = '\0';
+    int ok = p && pclose(p) == 0 && strcmp(out, arg) == 0;
+    buf_free(&cmd);
+    return ok;
+}
+
+TEST(test_ssh_quote)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    ssh_quote(&b, "plain-word_1.2/x");
+    CHECK(!strcmp(b.data, "plain-word_1.2/x"));    /* nothing to quote */
+    buf_reset(&b);
+    ssh_quote(&b, "");
+    CHECK(!strcmp(b.data, "''"));                  /* the empty word survives */
+    buf_free(&b);
+    CHECK(roundtrip("two words"));
+    CHECK(roundtrip("it's"));
+    CHECK(roundtrip("\"double\""));
+    CHECK(roundtrip("$(touch /tmp/hp-quote-pwned) `id` $HOME ${x}"));
+    CHECK(roundtrip("line one\nline two"));
+    CHECK(roundtrip("back\\slash; rm -rf x & y | z > w < v"));
+    CHECK(roundtrip("'''"));
+    CHECK(roundtrip("*?[a]~#!%"));
+    CHECK(access("/tmp/hp-quote-pwned", F_OK) != 0);
+}
