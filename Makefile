@@ -10,7 +10,7 @@ LIBS    := -ljansson -lm
 BIN     := bin
 
 COMMON_SRC := common/xmalloc.c common/err.c common/buf.c common/sha256.c common/check.c \
-              common/proc.c
+              common/proc.c common/exe.c
 COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
 GEN_OBJ    := build/workloads/gen/gen.o
 ENGINE_OBJ := build/workloads/c/csv.o build/workloads/c/tasks.o
@@ -21,7 +21,7 @@ PROGRAMS   := $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath
               $(BIN)/hotpath
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all payload deps deps-test run test unit check-asan bench clean rust
+.PHONY: all payload deps deps-test run test unit check-asan bench clean rust rust-polars
 all: $(PROGRAMS) rust
 # What a host needs to run sweeps: no SQLite, libssh2 or libcurl.
 payload: $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath-agent
@@ -86,6 +86,14 @@ rust:
 	        --target-dir build/rust && mkdir -p $(BIN) && \
 	    for b in $(RUST_BINS); do cp -p build/rust/release/$$b $(BIN)/; done; \
 	else echo "hotpath: no cargo here: the Rust engines will be recorded as skipped" >&2; fi
+
+# rust-polars compiles Polars itself: about 15 minutes on 2 cores, so it is
+# a target of its own (CI builds it before `make test`).
+rust-polars:
+	@command -v cargo >/dev/null 2>&1 || { echo "hotpath: rust-polars needs cargo" >&2; exit 1; }
+	cargo build --release --locked --manifest-path workloads/rust-polars/Cargo.toml \
+	    --target-dir build/rust-polars
+	@mkdir -p $(BIN) && cp -p build/rust-polars/release/rust-polars $(BIN)/
 
 deps:
 	@scripts/install-deps.sh

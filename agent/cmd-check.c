@@ -34,11 +34,8 @@ int agent_check(int argc, char **argv)
         die("%s:%d: %s", expected_path, je.line, je.text);
     struct buf b;
     buf_init(&b, MAX_OUTPUT);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
-        if (buf_add(&b, chunk, n) < 0)
-            die("check: engine output is over %d bytes", MAX_OUTPUT);
+    if (buf_read(&b, stdin) < 0)
+        die("check: engine output is over %d bytes", MAX_OUTPUT);
     struct engine_output out;
     char why[512];
     int rc = 0;

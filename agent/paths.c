@@ -1,4 +1,5 @@
 #include "agent.h"
+#include "../common/exe.h"
 #include "../common/xmalloc.h"
 
 #include <libgen.h>
@@ -6,31 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef __APPLE__
-#include <mach-o/dyld.h>
-#endif
 
 static char *root, *home, *python;
 
 const char *agent_root(void)
 {
-    if (root)
-        return root;
-    char exe[PATH_MAX] = "";
-#ifdef __APPLE__
-    uint32_t n = sizeof exe;
-    if (_NSGetExecutablePath(exe, &n) != 0)
-        exe[0] = '\0';
-#else
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
-#endif
-    char *real = realpath(exe, NULL);
-    char *dir = xstrdup(real ? real : ".");
-    free(real);
-    /* bin/hotpath-agent -> the bundle root */
-    root = xstrdup(dirname(dirname(dir)));
-    free(dir);
+    if (!root)
+        root = exe_root();
     return root;
 }
 

@@ -303,11 +303,8 @@ static json_t *read_plan(FILE *in)
 {
     struct buf b;
     buf_init(&b, MAX_PLAN);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
-        if (buf_add(&b, chunk, n) < 0)
-            die("run: the plan is over %d bytes", MAX_PLAN);
+    if (buf_read(&b, in) < 0)
+        die("run: the plan is over %d bytes", MAX_PLAN);
     json_error_t je;
     json_t *plan = json_loads(b.data ? b.data : "", 0, &je);
     buf_free(&b);

@@ -57,6 +57,16 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return 0;
 }
 
+int buf_read(struct buf *b, FILE *f)
+{
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (buf_add(b, chunk, n) < 0)
+            return -1;
+    return 0;
+}
+
 void buf_reset(struct buf *b)
 {
     b->len = 0;

@@ -1,6 +1,7 @@
 #ifndef HP_BUF_H
 #define HP_BUF_H
 #include <stddef.h>
+#include <stdio.h>
 
 /* A growable string with a cap: no input can grow it without bound. */
 struct buf {
@@ -16,6 +17,8 @@ int buf_add(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);
+/* Appends all of f; -1 when the cap is reached first. */
+int buf_read(struct buf *b, FILE *f);
 /* Hands the string to the caller; the buf is left empty. */
 char *buf_detach(struct buf *b);
 void buf_free(struct buf *b);

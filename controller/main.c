@@ -2,6 +2,7 @@
  * cmd-NAME.c file. */
 #include "hotpath.h"
 #include "../common/err.h"
+#include "../common/exe.h"
 #include "../common/xmalloc.h"
 
 #include <libgen.h>
@@ -68,16 +69,8 @@ static char *root;
 
 const char *hp_root(void)
 {
-    if (root)
-        return root;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    char *real = realpath(exe, NULL);
-    char *dir = xstrdup(real ? real : ".");
-    free(real);
-    root = xstrdup(dirname(dirname(dir)));
-    free(dir);
+    if (!root)
+        root = exe_root();
     return root;
 }
 

@@ -116,11 +116,26 @@ static int run_gnuplot(const struct plot_chart *c, const struct buf *script, str
     return rc;
 }
 
+/* Writes the data file and the script (the chart once per format), runs
+ * gnuplot on it, and frees both buffers. */
+static int render(const struct plot_chart *c, struct buf *data, struct buf *body, struct err *e)
+{
+    struct buf script;
+    buf_init(&script, 0);
+    outputs(&script, c, body->data);
+    int rc = write_file(c->dir, c->name, "dat", data, e);
+    if (rc == 0)
+        rc = run_gnuplot(c, &script, e);
+    buf_free(&script);
+    buf_free(body);
+    buf_free(data);
+    return rc;
+}
+
 int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n, struct err *e)
 {
-    struct buf d, s;
+    struct buf d;
     buf_init(&d, 0);
-    buf_init(&s, 0);
     double ymax = 0, ymin = INFINITY, x = 0;
     double *center = xcalloc(n + 1, sizeof *center);
     const char **cname = xcalloc(n + 1, sizeof *cname);
@@ -209,14 +224,7 @@ int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n,
     buf_puts(&body, cmd);
     buf_puts(&body, "\n");
     name_panel(&body, c->name, 2, 2, 0, x + 1);
-    outputs(&s, c, body.data);
-    buf_free(&body);
-    int rc = write_file(c->dir, c->name, "dat", &d, e);
-    if (rc == 0)
-        rc = run_gnuplot(c, &s, e);
-    buf_free(&d);
-    buf_free(&s);
-    return rc;
+    return render(c, &d, &body, e);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -236,9 +244,8 @@ static double quantile(const double *v, size_t n, double q)
 int plot_boxes(const struct plot_chart *c, const struct plot_series *ser, size_t n,
                struct err *e)
 {
-    struct buf d, s;
+    struct buf d;
     buf_init(&d, 0);
-    buf_init(&s, 0);
     /* Index 0: the boxes, computed here so any number of runs draws one. */
     buf_puts(&d, "# x\tp25\tmin\tmax\tp75\tmedian\tcolor\n");
     for (size_t i = 0; i < n; i++) {
@@ -285,22 +292,14 @@ int plot_boxes(const struct plot_chart *c, const struct plot_series *ser, size_t
     buf_puts(&body, cmd);
     buf_puts(&body, "\n");
     name_panel(&body, c->name, 2, 2, 0.4, (double)n + 0.6);
-    outputs(&s, c, body.data);
-    buf_free(&body);
-    int rc = write_file(c->dir, c->name, "dat", &d, e);
-    if (rc == 0)
-        rc = run_gnuplot(c, &s, e);
-    buf_free(&d);
-    buf_free(&s);
-    return rc;
+    return render(c, &d, &body, e);
 }
 
 int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t n,
                struct err *e)
 {
-    struct buf d, s;
+    struct buf d;
     buf_init(&d, 0);
-    buf_init(&s, 0);
     buf_puts(&d, "# one block per series: x\ty\n");
     for (size_t i = 0; i < n; i++) {
         if (i)
@@ -357,13 +356,6 @@ int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t
         buf_printf(&cmd, ", \\\n     '' index %zu using 1:2 with linespoints lt %d", i,
                    ser[i].color);
     buf_puts(&body, cmd.data);
-    outputs(&s, c, body.data);
-    buf_free(&body);
-    int rc = write_file(c->dir, c->name, "dat", &d, e);
-    if (rc == 0)
-        rc = run_gnuplot(c, &s, e);
     buf_free(&cmd);
-    buf_free(&d);
-    buf_free(&s);
-    return rc;
+    return render(c, &d, &body, e);
 }

@@ -67,6 +67,33 @@ static void piece_fail(struct piece *p, const char *ls, int field, const char *m
     p->bad_msg = msg;
 }
 
+static void sess_align(const struct csv_file *f, const char **cut, int n);
+
+/* Opens a CSV input, splits it for the threads and hands out one job per
+ * piece: each job is `size` bytes with its struct piece first; ps[] points
+ * at the pieces. align_users moves cuts to user boundaries (sessionize). */
+static void *pieces_open(const char *dir, const char *name, int threads, struct task_out *out,
+                         struct csv_file *f, size_t size, int align_users, int *n,
+                         struct piece **ps, struct err *e)
+{
+    if (csv_open(f, dir, name, e) < 0)
+        return NULL;
+    out->load_s = engine_now() - out->t_start;
+    *n = pieces_for(f, threads);
+    const char *cut[MAX_THREADS + 1];
+    csv_split(f, *n, cut);
+    if (align_users)
+        sess_align(f, cut, *n);
+    char *jobs = xcalloc((size_t)*n, size);
+    for (int i = 0; i < *n; i++) {
+        struct piece *p = (struct piece *)(void *)(jobs + (size_t)i * size);
+        p->begin = cut[i];
+        p->end = cut[i + 1];
+        ps[i] = p;
+    }
+    return jobs;
+}
+
 /* ---- numeric ---- */
 
 struct num_job {
@@ -215,19 +242,12 @@ static void gb_fold(struct group *into, const struct group *g)
 static int groupby(const char *dir, int threads, struct task_out *out, struct err *e)
 {
     struct csv_file f;
-    if (csv_open(&f, dir, "facts.csv", e) < 0)
-        return -1;
-    out->load_s = engine_now() - out->t_start;
-    int n = pieces_for(&f, threads);
-    const char *cut[MAX_THREADS + 1];
-    csv_split(&f, n, cut);
-    struct gb_job *jobs = xcalloc((size_t)n, sizeof *jobs);
     struct piece *ps[MAX_THREADS] = {0};
-    for (int i = 0; i < n; i++) {
-        jobs[i].pc.begin = cut[i];
-        jobs[i].pc.end = cut[i + 1];
-        ps[i] = &jobs[i].pc;
-    }
+    int n;
+    struct gb_job *jobs = pieces_open(dir, "facts.csv", threads, out, &f, sizeof *jobs, 0, &n,
+                                      ps, e);
+    if (!jobs)
+        return -1;
     par_run(n, gb_worker, jobs, sizeof *jobs);
     int rc = pieces_error(&f, ps, n, e);
     if (rc == 0) {
@@ -405,22 +425,16 @@ static int join(const char *dir, int threads, struct task_out *out, struct err *
         return -1;
     }
     struct csv_file f;
-    if (csv_open(&f, dir, "facts.csv", e) < 0) {
+    struct piece *ps[MAX_THREADS] = {0};
+    int n;
+    struct join_job *jobs = pieces_open(dir, "facts.csv", threads, out, &f, sizeof *jobs, 0,
+                                        &n, ps, e);
+    if (!jobs) {
         users_free(&users);
         return -1;
     }
-    out->load_s = engine_now() - out->t_start;
-    int n = pieces_for(&f, threads);
-    const char *cut[MAX_THREADS + 1];
-    csv_split(&f, n, cut);
-    struct join_job *jobs = xcalloc((size_t)n, sizeof *jobs);
-    struct piece *ps[MAX_THREADS] = {0};
-    for (int i = 0; i < n; i++) {
-        jobs[i].pc.begin = cut[i];
-        jobs[i].pc.end = cut[i + 1];
+    for (int i = 0; i < n; i++)
         jobs[i].users = &users;
-        ps[i] = &jobs[i].pc;
-    }
     par_run(n, join_worker, jobs, sizeof *jobs);
     int rc = pieces_error(&f, ps, n, e);
     if (rc == 0) {
@@ -519,20 +533,12 @@ static void sess_align(const struct csv_file *f, const char **cut, int n)
 static int sessionize(const char *dir, int threads, struct task_out *out, struct err *e)
 {
     struct csv_file f;
-    if (csv_open(&f, dir, "events.csv", e) < 0)
-        return -1;
-    out->load_s = engine_now() - out->t_start;
-    int n = pieces_for(&f, threads);
-    const char *cut[MAX_THREADS + 1];
-    csv_split(&f, n, cut);
-    sess_align(&f, cut, n);
-    struct sess_job *jobs = xcalloc((size_t)n, sizeof *jobs);
     struct piece *ps[MAX_THREADS] = {0};
-    for (int i = 0; i < n; i++) {
-        jobs[i].pc.begin = cut[i];
-        jobs[i].pc.end = cut[i + 1];
-        ps[i] = &jobs[i].pc;
-    }
+    int n;
+    struct sess_job *jobs = pieces_open(dir, "events.csv", threads, out, &f, sizeof *jobs, 1,
+                                        &n, ps, e);
+    if (!jobs)
+        return -1;
     par_run(n, sess_worker, jobs, sizeof *jobs);
     /* A piece whose first user does not follow the previous piece's last
      * user is out of order at its first line. */
@@ -671,19 +677,12 @@ static void *ss_score(void *arg)
 static int stream_score(const char *dir, int threads, struct task_out *out, struct err *e)
 {
     struct csv_file f;
-    if (csv_open(&f, dir, "stream.csv", e) < 0)
-        return -1;
-    out->load_s = engine_now() - out->t_start;
-    int n = pieces_for(&f, threads);
-    const char *cut[MAX_THREADS + 1];
-    csv_split(&f, n, cut);
-    struct ss_rows *rows = xcalloc((size_t)n, sizeof *rows);
     struct piece *ps[MAX_THREADS] = {0};
-    for (int i = 0; i < n; i++) {
-        rows[i].pc.begin = cut[i];
-        rows[i].pc.end = cut[i + 1];
-        ps[i] = &rows[i].pc;
-    }
+    int n;
+    struct ss_rows *rows = pieces_open(dir, "stream.csv", threads, out, &f, sizeof *rows, 0, &n,
+                                       ps, e);
+    if (!rows)
+        return -1;
     par_run(n, ss_parse, rows, sizeof *rows);
     uint64_t total = 0, max_user = 0;
     struct ss_rows *prev = NULL;
