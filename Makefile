@@ -89,11 +89,13 @@ rust:
 
 # rust-polars compiles Polars itself: about 15 minutes on 2 cores, so it is
 # a target of its own (CI builds it before `make test`).
+# HOTPATH_CARGO_TARGET keeps its compiled dependencies outside the work tree.
+RUST_POLARS_TARGET ?= $(or $(HOTPATH_CARGO_TARGET),build/rust-polars)
 rust-polars:
 	@command -v cargo >/dev/null 2>&1 || { echo "hotpath: rust-polars needs cargo" >&2; exit 1; }
 	cargo build --release --locked --manifest-path workloads/rust-polars/Cargo.toml \
-	    --target-dir build/rust-polars
-	@mkdir -p $(BIN) && cp -p build/rust-polars/release/rust-polars $(BIN)/
+	    --target-dir $(RUST_POLARS_TARGET)
+	@mkdir -p $(BIN) && cp -p $(RUST_POLARS_TARGET)/release/rust-polars $(BIN)/
 
 deps:
 	@scripts/install-deps.sh

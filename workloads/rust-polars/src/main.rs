@@ -139,7 +139,15 @@ fn join(dir: &Path) -> Result<Value, String> {
     let facts = scan_facts(dir)?
         .with_column(col("channel").strict_cast(enum_of(&CHANNELS)));
     let checks = users.clone().select([len().alias("n"), col("user_id").n_unique().alias("distinct"),
-                                       col("user_id").null_count().alias("nulls")]);
+                                       (col("user_id").null_count() + col("segment").null_count()
+                                        + col("region").null_count()).alias("nulls")]);
+    // Every fact is checked, kept or not: a missing field or an unknown
+    // channel is bad input even on a row the filter would drop.
+    let fchecks = facts.clone().select([
+        len().alias("n"),
+        (col("user_id").null_count() + col("ts").null_count() + col("quantity").null_count()
+         + col("unit_price").null_count() + col("discount").null_count()
+         + col("channel").null_count()).alias("nulls")]);
     let out = facts.filter(col("ts").gt_eq(lit(T0 + 2_592_000))
                            .and(col("channel").neq(lit("partner").strict_cast(enum_of(&CHANNELS)))))
         .join(users, [col("user_id")], [col("user_id")], JoinArgs::new(JoinType::Inner))
@@ -160,7 +168,16 @@ fn join(dir: &Path) -> Result<Value, String> {
         return Err("users.csv: duplicate user_id".into());
     }
     if nulls > 0 {
-        return Err("users.csv: a row lacks a field".into());
+        return Err("users.csv: a row lacks a field or has an unknown name".into());
+    }
+    let fchecks = fchecks.collect().map_err(|e| e.to_string())?;
+    let (fn_, fnulls) = (u64s(&fchecks, "n").map_err(|e| e.to_string())?[0],
+                         u64s(&fchecks, "nulls").map_err(|e| e.to_string())?[0]);
+    if fn_ == 0 {
+        return Err("facts.csv:2: no data rows".into());
+    }
+    if fnulls > 0 {
+        return Err("facts.csv: a row lacks a field or has an unknown channel".into());
     }
     let out = out.collect().map_err(|e| e.to_string())?;
     let (seg, reg) = (strs(&out, "segment").map_err(|e| e.to_string())?,
