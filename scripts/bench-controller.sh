@@ -43,5 +43,9 @@ HOTPATH_AGENT="$T/agent.sh" bin/hotpath -q --db "$T/i.db" sweep --profile tiny -
     --engines c-scalar --repeats 1
 end=$(date +%s.%N)
 n=$(sqlite3 "$T/i.db" 'select count(*) from runs')
-gen=$( { /usr/bin/time -f %e python3 "$T/agent.py" < /dev/null > /dev/null; } 2>&1 )
-echo "ingest: $n records stored in $(echo "$end - $start" | bc) s (of which the fake agent itself takes ${gen} s to print them)"
+gen=$(python3 -c '
+import subprocess, sys, time
+t = time.perf_counter()
+subprocess.run([sys.executable, sys.argv[1]], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+print("%.2f" % (time.perf_counter() - t))' "$T/agent.py")
+echo "ingest: $n records stored in $(awk -v a="$start" -v b="$end" "BEGIN {printf \"%.2f\", b - a}") s (of which the fake agent itself takes ${gen} s to print them)"

@@ -7,7 +7,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PKGS="build-essential pkg-config libjansson-dev libssh2-1-dev libsqlite3-dev sqlite3
-      libcurl4-openssl-dev gnuplot-nox python3-venv python3-pip openssh-server iproute2"
+      libcurl4-openssl-dev gnuplot-nox python3-venv python3-pip openssh-server iproute2
+      procps"
 if [ "${1:-}" = "--test" ]; then
     PKGS="$PKGS openssl chromium"
 fi
