@@ -110,7 +110,7 @@ int store_open(const char *path, int readonly, struct store **out, struct err *e
     s->readonly = readonly;
     sqlite3_busy_timeout(s->db, 10000);
     if (!readonly) {
-        if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+        if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
                     "PRAGMA foreign_keys = ON", e) < 0 || migrate(s, e) < 0) {
             store_close(s);
             return -1;

@@ -29,6 +29,16 @@ lab_up() {
     for i in $(seq 1 "$1"); do lab_host $i; done
 }
 
+# The host's user (no password, not locked), home, host key and the
+# controller's key in its authorized_keys.
+lab_account() {
+    useradd -M -p '*' -d "$1/home" -s /bin/sh "$2" 2>/dev/null
+    mkdir -p "$1/home"
+    chown "$2" "$1/home"
+    ssh-keygen -q -t ed25519 -N '' -f "$1/host_key"
+    cp "$LAB/client_key.pub" "$1/authorized_keys"
+}
+
 lab_host() {
     i=$1
     ns=hph$LAB_ID-$i
@@ -44,11 +54,7 @@ lab_host() {
     ip -n $ns link set hpw$LAB_ID$i name eth0
     ip -n $ns addr add "$(lab_ip $i)/24" dev eth0
     ip -n $ns link set eth0 up
-    useradd -M -p '*' -d "$d/home" -s /bin/sh "$user" 2>/dev/null
-    mkdir -p "$d/home"
-    chown "$user" "$d/home"
-    ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
-    cp "$LAB/client_key.pub" "$d/authorized_keys"
+    lab_account "$d" "$user"
     cat > "$d/sshd_config" <<CFG
 Port 22
 ListenAddress $(lab_ip $i)
@@ -117,10 +123,7 @@ lab_host_behind() {
     ip -n $ns link set lo up
     ip -n $ns addr add 198.19.0.2/24 dev hpw$LAB_ID$i
     ip -n $ns link set hpw$LAB_ID$i up
-    useradd -M -p '*' -d "$d/home" -s /bin/sh "$user" 2>/dev/null
-    chown "$user" "$d/home"
-    ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
-    cp "$LAB/client_key.pub" "$d/authorized_keys"
+    lab_account "$d" "$user"
     sed -e "s/^ListenAddress .*/ListenAddress 198.19.0.2/" -e "s#$LAB/h$j/#$d/#g" \
         -e "s/^AllowUsers .*/AllowUsers $user/" "$LAB/h$j/sshd_config" > "$d/sshd_config"
     ip netns exec $ns /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log"

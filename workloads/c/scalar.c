@@ -403,9 +403,5 @@ static int stream_score(const char *dir, int threads, struct task_out *out, stru
 
 int main(int argc, char **argv)
 {
-    static const struct engine_task tasks[] = {
-        {"numeric", numeric}, {"groupby", groupby}, {"join", join},
-        {"sessionize", sessionize}, {"stream-score", stream_score},
-    };
-    return engine_main(argc, argv, "c-scalar", tasks, sizeof tasks / sizeof tasks[0]);
+    return engine_main_all(argc, argv, "c-scalar", numeric, groupby, join, sessionize, stream_score);
 }

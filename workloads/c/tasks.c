@@ -108,6 +108,16 @@ int engine_main(int argc, char **argv, const char *engine, const struct engine_t
     return 0;
 }
 
+int engine_main_all(int argc, char **argv, const char *engine, task_fn numeric, task_fn groupby,
+                    task_fn join, task_fn sessionize, task_fn stream_score)
+{
+    const struct engine_task tasks[] = {
+        {"numeric", numeric}, {"groupby", groupby}, {"join", join},
+        {"sessionize", sessionize}, {"stream-score", stream_score},
+    };
+    return engine_main(argc, argv, engine, tasks, sizeof tasks / sizeof tasks[0]);
+}
+
 void par_run(int n, void *(*fn)(void *), void *args, size_t size)
 {
     if (n == 1) {

@@ -32,6 +32,9 @@ struct engine_task {
 /* Parses the engine protocol's arguments, runs the task, prints the JSON. */
 int engine_main(int argc, char **argv, const char *engine, const struct engine_task *tasks,
                 int ntasks);
+/* The same for an engine of all five tasks. */
+int engine_main_all(int argc, char **argv, const char *engine, task_fn numeric, task_fn groupby,
+                    task_fn join, task_fn sessionize, task_fn stream_score);
 double engine_now(void);
 
 /* numeric: a partial over some of the points, merged with Chan et al. */

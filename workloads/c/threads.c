@@ -786,9 +786,5 @@ out:
 
 int main(int argc, char **argv)
 {
-    static const struct engine_task tasks[] = {
-        {"numeric", numeric}, {"groupby", groupby}, {"join", join},
-        {"sessionize", sessionize}, {"stream-score", stream_score},
-    };
-    return engine_main(argc, argv, "c-threads", tasks, sizeof tasks / sizeof tasks[0]);
+    return engine_main_all(argc, argv, "c-threads", numeric, groupby, join, sessionize, stream_score);
 }
