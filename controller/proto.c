@@ -1,6 +1,11 @@
 #include "proto.h"
 
+#include <stddef.h>
+
+#include "../common/xmalloc.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const names[] = {"hello", "probe", "data", "run", "skip", "error", "done"};
@@ -88,4 +93,63 @@ int proto_parse(const char *line, size_t len, enum proto_type *type, json_t **ms
     *type = (enum proto_type)k;
     *msg = m;
     return 0;
+}
+
+static char *str_or_null(json_t *m, const char *k)
+{
+    const char *v = json_string_value(json_object_get(m, k));
+    return v ? xstrdup(v) : NULL;
+}
+
+struct proto_run *proto_run_of(json_t *m)
+{
+    struct proto_run *r = xcalloc(1, sizeof *r);
+    r->task = str_or_null(m, "task");
+    r->engine = str_or_null(m, "engine");
+    r->status = str_or_null(m, "status");
+    r->error = str_or_null(m, "error");
+    r->threads = json_integer_value(json_object_get(m, "threads"));
+    r->repeat = json_integer_value(json_object_get(m, "repeat"));
+    r->seq = json_integer_value(json_object_get(m, "seq"));
+    r->warmup = json_is_true(json_object_get(m, "warmup"));
+    static const struct { const char *key; unsigned bit; size_t off; } reals[] = {
+        {"wall_s", RUN_WALL, offsetof(struct proto_run, wall_s)},
+        {"total_s", RUN_TOTAL, offsetof(struct proto_run, total_s)},
+        {"load_s", RUN_LOAD, offsetof(struct proto_run, load_s)},
+        {"compute_s", RUN_COMPUTE, offsetof(struct proto_run, compute_s)},
+        {"user_s", RUN_USER, offsetof(struct proto_run, user_s)},
+        {"sys_s", RUN_SYS, offsetof(struct proto_run, sys_s)},
+        {"at", RUN_AT, offsetof(struct proto_run, at)},
+    }, ints[] = {
+        {"max_rss_kb", RUN_RSS, offsetof(struct proto_run, max_rss_kb)},
+        {"exit_code", RUN_EXIT, offsetof(struct proto_run, exit_code)},
+        {"signal", RUN_SIGNAL, offsetof(struct proto_run, signal)},
+        {"threads_used", RUN_THREADS_USED, offsetof(struct proto_run, threads_used)},
+    };
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        json_t *v = json_object_get(m, reals[i].key);
+        if (json_is_number(v)) {
+            *(double *)(void *)((char *)r + reals[i].off) = json_number_value(v);
+            r->has |= reals[i].bit;
+        }
+    }
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        json_t *v = json_object_get(m, ints[i].key);
+        if (json_is_integer(v)) {
+            *(long long *)(void *)((char *)r + ints[i].off) = json_integer_value(v);
+            r->has |= ints[i].bit;
+        }
+    }
+    return r;
+}
+
+void proto_run_free(struct proto_run *r)
+{
+    if (!r)
+        return;
+    free(r->task);
+    free(r->engine);
+    free(r->status);
+    free(r->error);
+    free(r);
 }

@@ -16,4 +16,24 @@ int proto_parse(const char *line, size_t len, enum proto_type *type, json_t **ms
                 size_t n);
 const char *proto_type_name(enum proto_type t);
 
+/* A run record as plain C, so the store's writer binds it without walking
+ * (or freeing) a JSON tree: the worker that parsed the line converts it. */
+enum {
+    RUN_WALL = 1 << 0, RUN_TOTAL = 1 << 1, RUN_LOAD = 1 << 2, RUN_COMPUTE = 1 << 3,
+    RUN_USER = 1 << 4, RUN_SYS = 1 << 5, RUN_RSS = 1 << 6, RUN_EXIT = 1 << 7,
+    RUN_SIGNAL = 1 << 8, RUN_THREADS_USED = 1 << 9, RUN_AT = 1 << 10,
+};
+
+struct proto_run {
+    char *task, *engine, *status, *error;   /* error may be NULL */
+    long long threads, repeat, seq, max_rss_kb, exit_code, signal, threads_used;
+    int warmup;
+    double wall_s, total_s, load_s, compute_s, user_s, sys_s, at;
+    unsigned has;       /* RUN_* bits of the optional fields present */
+};
+
+/* From a record proto_parse accepted as PROTO_RUN. */
+struct proto_run *proto_run_of(json_t *msg);
+void proto_run_free(struct proto_run *r);
+
 #endif

@@ -31,7 +31,8 @@ struct event {
     int host;
     enum ev_kind kind;
     enum proto_type type;
-    json_t *msg;
+    json_t *msg;            /* NULL for a run: see run */
+    struct proto_run *run;  /* a run record, converted by the worker */
     char *error;
     int replay;             /* a journal record re-read by a resume */
 };
@@ -135,8 +136,15 @@ static void push_ev(struct queue *q, int host, enum ev_kind kind, enum proto_typ
     ev->host = host;
     ev->kind = kind;
     ev->type = type;
-    ev->msg = msg;
     ev->error = error;
+    /* Run records become plain C here, in the worker, so the writer (the
+     * one thread that owns the store) neither walks nor frees JSON. */
+    if (kind == EV_MSG && type == PROTO_RUN) {
+        ev->run = proto_run_of(msg);
+        json_decref(msg);
+    } else {
+        ev->msg = msg;
+    }
     pthread_mutex_lock(&q->lock);
     int was_empty = q->head == NULL;
     if (q->tail)
@@ -337,7 +345,7 @@ static void host_fail(struct writer *w, struct host_state *h, const char *why, s
 
 /* Stores one record. Replayed journal records go through here too. */
 static int handle(struct writer *w, struct host_state *h, enum proto_type type, json_t *m,
-                  int replay, struct err *e)
+                  const struct proto_run *run, int replay, struct err *e)
 {
     switch (type) {
     case PROTO_HELLO:
@@ -360,22 +368,18 @@ static int handle(struct writer *w, struct host_state *h, enum proto_type type, 
         return store_dataset(w->st, w->sweep, h->id, m, e);
     case PROTO_RUN: {
         int added;
-        if (store_run(w->st, w->sweep, h->id, h->snapshot, m, &added, e) < 0)
+        if (store_run(w->st, w->sweep, h->id, h->snapshot, run, &added, e) < 0)
             return -1;
         if (replay)
             return 0;
-        const char *status = json_string_value(json_object_get(m, "status"));
         h->seen++;
-        if (strcmp(status, "ok") != 0)
+        if (strcmp(run->status, "ok") != 0)
             h->bad++;
-        snprintf(h->current, sizeof h->current, "%s %s t%lld",
-                 json_string_value(json_object_get(m, "task")),
-                 json_string_value(json_object_get(m, "engine")),
-                 (long long)json_integer_value(json_object_get(m, "threads")));
-        if (strcmp(status, "ok") && strcmp(status, "skipped"))
-            debug("%s: %s %s: %s: %s", h->cfg->name, h->current, status,
-                  json_string_value(json_object_get(m, "task")),
-                  json_string_value(json_object_get(m, "error")) ?: "");
+        snprintf(h->current, sizeof h->current, "%s %s t%lld", run->task, run->engine,
+                 run->threads);
+        if (strcmp(run->status, "ok") && strcmp(run->status, "skipped"))
+            debug("%s: %s %s: %s", h->cfg->name, h->current, run->status,
+                  run->error ? run->error : "");
         return 0;
     }
     case PROTO_SKIP:
@@ -425,7 +429,9 @@ static int replay_journal(struct writer *w, struct host_state *h, const char *uu
             warning("host %s: journal line %ld skipped: %s", h->cfg->name, n, why);
             continue;
         }
-        rc = handle(w, h, type, m, 1, e);
+        struct proto_run *run = type == PROTO_RUN ? proto_run_of(m) : NULL;
+        rc = handle(w, h, type, m, run, 1, e);
+        proto_run_free(run);
         json_decref(m);
     }
     buf_free(&line);
@@ -506,7 +512,7 @@ const char *sweep_execute(struct store *st, int64_t sweep_id, const char *uuid, 
                 if (tx_begin(&w, e) < 0)
                     rc = -1;
                 else
-                    rc = handle(&w, h, ev->type, ev->msg, ev->replay, e);
+                    rc = handle(&w, h, ev->type, ev->msg, ev->run, ev->replay, e);
                 w.tx_events++;
             } else if (ev->kind == EV_FAIL) {
                 if (tx_begin(&w, e) == 0)
@@ -514,6 +520,7 @@ const char *sweep_execute(struct store *st, int64_t sweep_id, const char *uuid, 
             }
             struct event *next = ev->next;
             json_decref(ev->msg);
+            proto_run_free(ev->run);
             free(ev->error);
             free(ev);
             ev = next;

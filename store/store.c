@@ -1,4 +1,5 @@
 #include "store.h"
+#include "../controller/proto.h"
 #include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/xmalloc.h"
@@ -342,8 +343,24 @@ int store_dataset(struct store *s, int64_t sweep, int64_t host, json_t *msg, str
     return rc < 0 ? -1 : 0;
 }
 
-int store_run(struct store *s, int64_t sweep, int64_t host, int64_t snapshot, json_t *m,
-              int *added, struct err *e)
+static void bind_real(sqlite3_stmt *st, int col, int present, double v)
+{
+    if (present)
+        sqlite3_bind_double(st, col, v);
+    else
+        sqlite3_bind_null(st, col);
+}
+
+static void bind_int(sqlite3_stmt *st, int col, int present, long long v)
+{
+    if (present)
+        sqlite3_bind_int64(st, col, v);
+    else
+        sqlite3_bind_null(st, col);
+}
+
+int store_run(struct store *s, int64_t sweep, int64_t host, int64_t snapshot,
+              const struct proto_run *r, int *added, struct err *e)
 {
     if (!s->ins_run &&
         sqlite3_prepare_v3(s->db,
@@ -356,29 +373,34 @@ int store_run(struct store *s, int64_t sweep, int64_t host, int64_t snapshot, js
         return db_err(s, e, "prepare run insert");
     sqlite3_stmt *st = s->ins_run;
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    static const char *const keys[] = {"task", "engine", "threads", "repeat", "warmup",
-                                       "status", "wall_s", "total_s", "load_s", "compute_s",
-                                       "user_s", "sys_s", "max_rss_kb", "exit_code", "signal",
-                                       "threads_used", "error", "seq", "at"};
     sqlite3_bind_int64(st, 1, sweep);
     sqlite3_bind_int64(st, 2, host);
     sqlite3_bind_int64(st, 3, snapshot);
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        json_t *v = json_object_get(m, keys[i]);
-        int col = (int)i + 4;
-        if (json_is_integer(v))
-            sqlite3_bind_int64(st, col, json_integer_value(v));
-        else if (json_is_real(v))
-            sqlite3_bind_double(st, col, json_real_value(v));
-        else if (json_is_boolean(v))
-            sqlite3_bind_int(st, col, json_is_true(v));
-        else if (json_is_string(v))
-            sqlite3_bind_text(st, col, json_string_value(v), -1, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_null(st, col);
-    }
-    if (sqlite3_step(st) != SQLITE_DONE)
+    sqlite3_bind_text(st, 4, r->task, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->engine, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, r->threads);
+    sqlite3_bind_int64(st, 7, r->repeat);
+    sqlite3_bind_int(st, 8, r->warmup);
+    sqlite3_bind_text(st, 9, r->status, -1, SQLITE_STATIC);
+    bind_real(st, 10, r->has & RUN_WALL, r->wall_s);
+    bind_real(st, 11, r->has & RUN_TOTAL, r->total_s);
+    bind_real(st, 12, r->has & RUN_LOAD, r->load_s);
+    bind_real(st, 13, r->has & RUN_COMPUTE, r->compute_s);
+    bind_real(st, 14, r->has & RUN_USER, r->user_s);
+    bind_real(st, 15, r->has & RUN_SYS, r->sys_s);
+    bind_int(st, 16, r->has & RUN_RSS, r->max_rss_kb);
+    bind_int(st, 17, r->has & RUN_EXIT, r->exit_code);
+    bind_int(st, 18, r->has & RUN_SIGNAL, r->signal);
+    bind_int(st, 19, r->has & RUN_THREADS_USED, r->threads_used);
+    if (r->error)
+        sqlite3_bind_text(st, 20, r->error, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 20);
+    sqlite3_bind_int64(st, 21, r->seq);
+    bind_real(st, 22, r->has & RUN_AT, r->at);
+    int rc = sqlite3_step(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
         return db_err(s, e, "insert run");
     *added = sqlite3_changes(s->db) > 0;
     return 0;

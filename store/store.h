@@ -29,10 +29,11 @@ int store_sweep_host(struct store *s, int64_t sweep, int64_t host, const char *s
 int64_t store_snapshot(struct store *s, int64_t sweep, int64_t host, json_t *msg,
                        struct err *e);
 int store_dataset(struct store *s, int64_t sweep, int64_t host, json_t *msg, struct err *e);
+struct proto_run;
 /* Inserts one run record; an identical key already stored is left alone
  * (returns 0, *added = 0). */
-int store_run(struct store *s, int64_t sweep, int64_t host, int64_t snapshot, json_t *msg,
-              int *added, struct err *e);
+int store_run(struct store *s, int64_t sweep, int64_t host, int64_t snapshot,
+              const struct proto_run *r, int *added, struct err *e);
 /* [[task, engine, threads, repeat], ...] already stored for a sweep and host. */
 json_t *store_done_runs(struct store *s, int64_t sweep, int64_t host);
 

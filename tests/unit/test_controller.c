@@ -110,14 +110,19 @@ TEST(test_store)
                               "status", "ok", "total_s", r < 0 ? 100.0 : (double)(r + 1),
                               "wall_s", 9.0);
         int added;
-        CHECK(store_run(st, sw, h, -1, m, &added, &e) == 0 && added);
-        CHECK(store_run(st, sw, h, -1, m, &added, &e) == 0 && !added);   /* no duplicate */
+        struct proto_run *run = proto_run_of(m);
+        CHECK(store_run(st, sw, h, -1, run, &added, &e) == 0 && added);
+        CHECK(store_run(st, sw, h, -1, run, &added, &e) == 0 && !added);   /* no duplicate */
+        proto_run_free(run);
         json_decref(m);
     }
     json_t *bad = json_pack("{s:s, s:s, s:i, s:i, s:b, s:s}", "task", "join", "engine",
                             "c-x", "threads", 1, "repeat", 9, "warmup", 0, "status", "invalid");
     int added;
-    CHECK(store_run(st, sw, h, -1, bad, &added, &e) == 0 && added);
+    struct proto_run *badrun = proto_run_of(bad);
+    CHECK(store_run(st, sw, h, -1, badrun, &added, &e) == 0 && added);
+    CHECK(badrun->has == 0 && badrun->error == NULL);
+    proto_run_free(badrun);
     json_decref(bad);
     CHECK(store_commit(st, &e) == 0);
     json_t *done = store_done_runs(st, sw, h);
