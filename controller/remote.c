@@ -308,7 +308,8 @@ int remote_sweep_host(const struct host_cfg *h, const struct cfg *c, const char 
     int st = run(s, h, argv, &out, &err, 120, e);
     json_t *started = st == 0 && out.data ? json_loads(out.data, JSON_DISABLE_EOF_CHECK, NULL)
                                           : NULL;
-    if (!started)
+    /* A transport failure (st < 0) already says what happened, e.g. lost. */
+    if (!started && st >= 0)
         err_set(e, 1, "%s: cannot start the agent (status %d): %.300s", h->name, st,
                 err.data && *err.data ? err.data : out.data ? out.data : "");
     buf_free(&out);

@@ -210,7 +210,21 @@ static char *known_hosts_path(const struct host_cfg *h)
     return xasprintf("%s/.ssh/known_hosts", home ? home : ".");
 }
 
+/* Hosts connect in parallel threads: one at a time reads and rewrites a
+ * known_hosts file, so no new key is lost to a race. */
+static pthread_mutex_t known_hosts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int check_host_key_locked(struct ssh *s, struct err *e);
+
 static int check_host_key(struct ssh *s, struct err *e)
+{
+    pthread_mutex_lock(&known_hosts_lock);
+    int rc = check_host_key_locked(s, e);
+    pthread_mutex_unlock(&known_hosts_lock);
+    return rc;
+}
+
+static int check_host_key_locked(struct ssh *s, struct err *e)
 {
     const struct host_cfg *h = s->h;
     size_t len;
@@ -514,7 +528,10 @@ int ssh_run(struct ssh *s, const char *cmd, struct buf *out, struct buf *err, in
     buf_init(&line, 0);
     int r;
     double deadline = now() + timeout_s;
-    while ((r = ssh_line(s, &line, timeout_s, e)) == 1) {
+    /* Silence is bounded by the host's watchdog, however long the command
+     * may take in all. */
+    double silence = s->h->lost_after_s < timeout_s ? s->h->lost_after_s : timeout_s;
+    while ((r = ssh_line(s, &line, silence, e)) == 1) {
         if (out && out->len < (8 << 20)) {
             buf_add(out, line.data, line.len);
             buf_add(out, "\n", 1);

@@ -78,9 +78,15 @@ cat > "$T/cut.json" <<JSON
            "tasks": ["groupby", "join"], "engines": ["slow"], "extra_engines": [$SLOW]},
  "hosts": $(hosts_json 1 2)}
 JSON
+# Cut once h2 is streaming runs (not while its bundle is being pushed).
+h2_running() {
+    i=0
+    while [ "$(sqlite3 "$1" "select count(*) from runs r join hosts h on h.id = r.host_id where h.name = 'h2'" 2>/dev/null || echo 0)" -lt 1 ] && [ $i -lt 300 ]; do
+        sleep 0.1; i=$((i + 1)); done
+}
 lab_ctl "$HP" -c "$T/cut.json" --db "$T/c1.db" sweep 2>"$T/e4" &
 pid=$!
-sleep 1
+h2_running "$T/c1.db"
 lab_link 2 down
 s0=$(date +%s)
 wait $pid
@@ -91,7 +97,7 @@ check "a cut longer than the watchdog: host lost, no hang ($((s1 - s0)) s)" sh -
 check "the other host completed" test "$(sqlite3 "$T/c1.db" "select count(*) from runs r join hosts h on h.id = r.host_id where h.name = 'h1'")" = 12
 lab_ctl "$HP" -c "$T/cut.json" --db "$T/c2.db" sweep 2>"$T/e5" &
 pid=$!
-sleep 1
+h2_running "$T/c2.db"
 lab_link 2 down
 sleep 2
 lab_link 2 up
