@@ -12,11 +12,12 @@ E="$ROOT/tests/cli/engines/fake.sh"
 HOST='box "q" `touch '"$T"'/pwned1` $(touch '"$T"'/pwned2) system("touch '"$T"'/pwned3")'
 cat > "$T/cfg.json" <<JSON
 {"sweep": {"profile": "tiny", "repeats": 3, "warmups": 1, "threads": [1, 2],
-   "tasks": ["groupby", "join"], "engines": ["c-scalar", "c-threads", "evil", "wrong", "cannot"],
+   "tasks": ["groupby", "join"], "engines": ["c-scalar", "c-threads", "evil", "wrong", "cannot", "crash"],
    "extra_engines": [
      {"name": "evil'q\"\`touch $T/pwned4\`", "argv": ["{bin}/c-scalar"], "tasks": ["groupby"]},
      {"name": "wrong", "argv": ["$E", "wrong"], "tasks": ["groupby"]},
-     {"name": "cannot", "argv": ["$E", "cannot"], "tasks": ["join"]}]},
+     {"name": "cannot", "argv": ["$E", "cannot"], "tasks": ["join"]},
+     {"name": "crash", "argv": ["$E", "crash"], "tasks": ["join"]}]},
  "hosts": [{"name": $(printf '%s' "$HOST" | "$PY" -c 'import json,sys; print(json.dumps(sys.stdin.read()))'), "transport": "local"}]}
 JSON
 sed -i "s/\"evil\", \"wrong\"/\"evil'q\\\\\"\`touch $(echo "$T" | sed 's/\//\\\//g')\/pwned4\`\", \"wrong\"/" "$T/cfg.json"
@@ -62,6 +63,8 @@ check "system(...) is text in the SVG" grep -qF 'system("touch' "$T/rep/median-g
 check "the HTML escapes the names" grep -qF 'box &quot;q&quot; `touch' "$T/rep/report.html"
 check "invalid runs are listed as caveats" sh -c "grep -A3 -i caveats '$T/rep/report.md' >/dev/null && grep -q 'wrong result' '$T/rep/report.md'"
 check "skipped runs are listed as caveats" grep -q 'fake-cannot' "$T/rep/report.md"
+check "failed runs are listed as caveats" grep -q 'killed by signal 11' "$T/rep/report.md"
+check "failed engines are not charted" sh -c "! grep -q crash '$T/rep/median-join.dat' '$T/rep/distribution-join.dat'"
 check "invalid runs are not charted" sh -c "! grep -q '^[0-9.]*	.*wrong' '$T/rep/median-groupby.dat' && ! grep -q wrong '$T/rep/distribution-groupby.dat'"
 check "skipped engines are not charted" sh -c "! grep -q cannot '$T/rep/median-join.dat'"
 check "the report lists the host's hardware" grep -q 'logical' "$T/rep/report.md"
