@@ -2,6 +2,7 @@
  * stdio, a hash map for every key. The plain reference the fast engine is
  * checked against. */
 #include "csv.h"
+#include "rows.h"
 #include "hmap.h"
 #include "tasks.h"
 #include "../../common/err.h"
@@ -129,16 +130,12 @@ static int groupby(const char *dir, int threads, struct task_out *out, struct er
     int rc = -1, st;
     while ((st = rd_next(&r, e)) == 1) {
         const char *p = r.line;
-        uint64_t product, qty, cents;
-        unsigned disc;
+        struct row row;
         int field = 0;
-        if (!(p = csv_skip(p, ',')) || (++field, !(p = csv_skip(p, ','))) ||
-            (++field, !(p = csv_uint(p, ',', &product))) ||
-            (++field, !(p = csv_skip(p, ','))) || (++field, !(p = csv_uint(p, ',', &qty))) ||
-            (++field, !(p = csv_money(p, ',', &cents))) ||
-            (++field, !(p = csv_discount(p, ',', &disc))) ||
-            (++field, !(p = csv_skip(p, '\n'))) || p != r.f.end)
+        if (!(p = row_facts_groupby(p, &row, &field)) || p != r.f.end)
             goto bad;
+        uint64_t product = row.product, qty = row.qty, cents = row.cents;
+        unsigned disc = row.disc;
         int added;
         uint32_t i = hmap_put(&m, product, &added);
         if (added) {
@@ -181,16 +178,15 @@ static int load_users(const char *dir, struct hmap *m, unsigned char **codes, st
     int st;
     while ((st = rd_next(&r, e)) == 1) {
         const char *p = r.line;
-        uint64_t id;
-        int seg, reg, field = 0;
-        if (!(p = csv_uint(p, ',', &id)) ||
-            (++field, !(p = csv_enum(p, ',', csv_segments, NSEG, &seg))) ||
-            (++field, !(p = csv_enum(p, ',', csv_regions, NREG, &reg))) ||
-            (++field, !(p = csv_skip(p, '\n'))) || p != r.f.end) {
+        struct row row;
+        int field = 0;
+        if (!(p = row_users(p, &row, &field)) || p != r.f.end) {
             rd_bad(&r, field, e);
             st = -1;
             break;
         }
+        uint64_t id = row.id;
+        int seg = row.seg, reg = row.reg;
         int added;
         uint32_t i = hmap_put(m, id, &added);
         if (!added) {
@@ -230,19 +226,16 @@ static int join(const char *dir, int threads, struct task_out *out, struct err *
     int st;
     while ((st = rd_next(&r, e)) == 1) {
         const char *p = r.line;
-        uint64_t user, ts, qty, cents;
-        unsigned disc;
-        int channel, field = 0;
-        if (!(p = csv_skip(p, ',')) || (++field, !(p = csv_uint(p, ',', &user))) ||
-            (++field, !(p = csv_skip(p, ','))) || (++field, !(p = csv_uint(p, ',', &ts))) ||
-            (++field, !(p = csv_uint(p, ',', &qty))) ||
-            (++field, !(p = csv_money(p, ',', &cents))) ||
-            (++field, !(p = csv_discount(p, ',', &disc))) ||
-            (++field, !(p = csv_enum(p, '\n', csv_channels, 4, &channel))) || p != r.f.end) {
+        struct row row;
+        int field = 0;
+        if (!(p = row_facts_join(p, &row, &field)) || p != r.f.end) {
             rd_bad(&r, field, e);
             st = -1;
             break;
         }
+        uint64_t user = row.user, ts = row.ts, qty = row.qty, cents = row.cents;
+        unsigned disc = row.disc;
+        int channel = row.channel;
         if (ts < JOIN_TS_MIN || channel == 3)
             continue;
         uint32_t i = hmap_get(&users, user);
@@ -276,15 +269,15 @@ static int sessionize(const char *dir, int threads, struct task_out *out, struct
     int st;
     while ((st = rd_next(&r, e)) == 1) {
         const char *p = r.line;
-        uint64_t user, ts, cents;
-        int type, field = 0;
-        if (!(p = csv_uint(p, ',', &user)) || (++field, !(p = csv_uint(p, ',', &ts))) ||
-            (++field, !(p = csv_enum(p, ',', csv_event_types, 4, &type))) ||
-            (++field, !(p = csv_money(p, '\n', &cents))) || p != r.f.end) {
+        struct row row;
+        int field = 0;
+        if (!(p = row_events(p, &row, &field)) || p != r.f.end) {
             rd_bad(&r, field, e);
             st = -1;
             break;
         }
+        uint64_t user = row.user, ts = row.ts, cents = row.cents;
+        int type = row.type;
         if (s.events > 0 && (user < prev_user || (user == prev_user && ts < prev_ts))) {
             err_set(e, 1, "events.csv:%llu: not sorted by user_id, then ts",
                     (unsigned long long)r.lineno);
@@ -343,15 +336,15 @@ static int stream_score(const char *dir, int threads, struct task_out *out, stru
     int st;
     while ((st = rd_next(&r, e)) == 1) {
         const char *p = r.line;
-        uint64_t ts, user, cents;
-        int type, field = 0;
-        if (!(p = csv_uint(p, ',', &ts)) || (++field, !(p = csv_uint(p, ',', &user))) ||
-            (++field, !(p = csv_enum(p, ',', csv_stream_types, 6, &type))) ||
-            (++field, !(p = csv_money(p, '\n', &cents))) || p != r.f.end) {
+        struct row row;
+        int field = 0;
+        if (!(p = row_stream(p, &row, &field)) || p != r.f.end) {
             rd_bad(&r, field, e);
             st = -1;
             break;
         }
+        uint64_t ts = row.ts, user = row.user, cents = row.cents;
+        int type = row.type;
         if (events > 0 && ts < prev_ts) {
             err_set(e, 1, "stream.csv:%llu: ts decreases", (unsigned long long)r.lineno);
             st = -1;

@@ -3,6 +3,7 @@
  * into per-thread partial aggregates that are merged at the end. Errors are
  * located per piece and the one with the smallest line number wins. */
 #include "csv.h"
+#include "rows.h"
 #include "hmap.h"
 #include "numeric_kernel.h"
 #include "tasks.h"
@@ -192,18 +193,14 @@ static void *gb_worker(void *arg)
     const char *p = j->pc.begin, *end = j->pc.end;
     while (p < end) {
         const char *ls = p;
-        uint64_t product, qty, cents;
-        unsigned disc;
+        struct row row;
         int field = 0;
-        if (!(p = csv_skip(p, ',')) || (++field, !(p = csv_skip(p, ','))) ||
-            (++field, !(p = csv_uint(p, ',', &product))) ||
-            (++field, !(p = csv_skip(p, ','))) || (++field, !(p = csv_uint(p, ',', &qty))) ||
-            (++field, !(p = csv_money(p, ',', &cents))) ||
-            (++field, !(p = csv_discount(p, ',', &disc))) ||
-            (++field, !(p = csv_skip(p, '\n')))) {
+        if (!(p = row_facts_groupby(p, &row, &field))) {
             piece_fail(&j->pc, ls, field, NULL);
             return NULL;
         }
+        uint64_t product = row.product, qty = row.qty, cents = row.cents;
+        unsigned disc = row.disc;
         double r = revenue(qty, cents, disc);
         if (product < DENSE_PRODUCTS) {
             j->count[product]++;
@@ -327,16 +324,15 @@ static int users_load(const char *dir, struct users *u, struct err *e)
     int rc = 0;
     for (const char *p = f.data; p < f.end && rc == 0;) {
         const char *ls = p;
-        uint64_t id;
-        int seg, reg, field = 0, added;
+        struct row row;
+        int field = 0, added;
         line++;
-        if (!(p = csv_uint(p, ',', &id)) ||
-            (++field, !(p = csv_enum(p, ',', csv_segments, NSEG, &seg))) ||
-            (++field, !(p = csv_enum(p, ',', csv_regions, NREG, &reg))) ||
-            (++field, !(p = csv_skip(p, '\n')))) {
+        if (!(p = row_users(p, &row, &field))) {
             rc = csv_bad_line(&f, line, ls, field, e);
             break;
         }
+        uint64_t id = row.id;
+        int seg = row.seg, reg = row.reg;
         uint32_t i = hmap_put(&u->map, id, &added);
         if (!added) {
             rc = err_set(e, 1, "users.csv:%llu: duplicate user_id %llu",
@@ -390,18 +386,15 @@ static void *join_worker(void *arg)
     const char *p = j->pc.begin, *end = j->pc.end;
     while (p < end) {
         const char *ls = p;
-        uint64_t user, ts, qty, cents;
-        unsigned disc;
-        int channel, field = 0;
-        if (!(p = csv_skip(p, ',')) || (++field, !(p = csv_uint(p, ',', &user))) ||
-            (++field, !(p = csv_skip(p, ','))) || (++field, !(p = csv_uint(p, ',', &ts))) ||
-            (++field, !(p = csv_uint(p, ',', &qty))) ||
-            (++field, !(p = csv_money(p, ',', &cents))) ||
-            (++field, !(p = csv_discount(p, ',', &disc))) ||
-            (++field, !(p = csv_enum(p, '\n', csv_channels, 4, &channel)))) {
+        struct row row;
+        int field = 0;
+        if (!(p = row_facts_join(p, &row, &field))) {
             piece_fail(&j->pc, ls, field, NULL);
             return NULL;
         }
+        uint64_t user = row.user, ts = row.ts, qty = row.qty, cents = row.cents;
+        unsigned disc = row.disc;
+        int channel = row.channel;
         j->pc.rows++;
         if (ts < JOIN_TS_MIN || channel == 3)
             continue;
@@ -476,14 +469,14 @@ static void *sess_worker(void *arg)
     uint64_t prev_user = 0, prev_ts = 0, n = 0, start = 0, purchases = 0, carts = 0;
     while (p < end) {
         const char *ls = p;
-        uint64_t user, ts, cents;
-        int type, field = 0;
-        if (!(p = csv_uint(p, ',', &user)) || (++field, !(p = csv_uint(p, ',', &ts))) ||
-            (++field, !(p = csv_enum(p, ',', csv_event_types, 4, &type))) ||
-            (++field, !(p = csv_money(p, '\n', &cents)))) {
+        struct row row;
+        int field = 0;
+        if (!(p = row_events(p, &row, &field))) {
             piece_fail(&j->pc, ls, field, NULL);
             return NULL;
         }
+        uint64_t user = row.user, ts = row.ts, cents = row.cents;
+        int type = row.type;
         if (s->events > 0 && (user < prev_user || (user == prev_user && ts < prev_ts))) {
             piece_fail(&j->pc, ls, -1, "not sorted by user_id, then ts");
             return NULL;
@@ -596,14 +589,14 @@ static void *ss_parse(void *arg)
     uint64_t prev_ts = 0, n = 0;
     while (p < end) {
         const char *ls = p;
-        uint64_t ts, user, cents;
-        int type, field = 0;
-        if (!(p = csv_uint(p, ',', &ts)) || (++field, !(p = csv_uint(p, ',', &user))) ||
-            (++field, !(p = csv_enum(p, ',', csv_stream_types, 6, &type))) ||
-            (++field, !(p = csv_money(p, '\n', &cents))) || cents > UINT32_MAX) {
+        struct row row;
+        int field = 0;
+        if (!(p = row_stream(p, &row, &field)) || (field = 3, row.cents > UINT32_MAX)) {
             piece_fail(&j->pc, ls, field, NULL);
             return NULL;
         }
+        uint64_t ts = row.ts, user = row.user, cents = row.cents;
+        int type = row.type;
         if (n > 0 && ts < prev_ts) {
             piece_fail(&j->pc, ls, -1, "ts decreases");
             return NULL;
