@@ -2,7 +2,7 @@
 #define HP_AGENT_H
 #include <jansson.h>
 
-#define HOTPATH_VERSION "0.1.0"
+#include "../common/version.h"
 #ifndef HOTPATH_BUILD_FLAGS
 #define HOTPATH_BUILD_FLAGS "unknown"
 #endif

@@ -547,6 +547,9 @@ int agent_tail(int argc, char **argv)
     long seq = 0;
     int rc = 0;
     for (;;) {
+        /* Asked before reading: whatever a finished run wrote before it let
+         * go of its lock is then read by this same pass. */
+        int active = follow && run_active(sweep);
         while ((n = getline(&line, &cap, f)) > 0) {
             buf_add(&part, line, (size_t)n);
             /* A line still being written (or cut by a crash) waits. */
@@ -565,26 +568,12 @@ int agent_tail(int argc, char **argv)
         }
         if (!follow)
             break;
-        clearerr(f);
-        if (!run_active(sweep)) {
-            /* Nothing more will come; one last look for lines written just
-             * before the lock was let go. */
-            int more = 0;
-            while ((n = getline(&line, &cap, f)) > 0) {
-                buf_add(&part, line, (size_t)n);
-                if (part.data[part.len - 1] == '\n' && seq++ >= from) {
-                    fputs(part.data, stdout);
-                    more = 1;
-                }
-                if (part.data[part.len - 1] == '\n')
-                    buf_reset(&part);
-            }
-            (void)more;
-            fflush(stdout);
+        if (!active) {
             fprintf(stderr, "hotpath-agent: tail: no agent is running sweep %s here\n", sweep);
             rc = 4;
             goto out;
         }
+        clearerr(f);
         usleep(20000);
     }
 out:

@@ -3,7 +3,7 @@
 /* What the controller's commands share. */
 #include <jansson.h>
 
-#define HOTPATH_VERSION "0.1.0"
+#include "../common/version.h"
 
 struct err;
 

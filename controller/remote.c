@@ -367,11 +367,10 @@ int remote_sweep_host(const struct host_cfg *h, const struct cfg *c, const char 
             if (r == -3)
                 goto out;       /* protocol error: fail, keep what came before */
         }
-        /* Transport trouble: drop the connection and try again. */
-        last_ok = r == -2 ? last_ok : now();
-        if (r == -2) {
-            goto out;           /* silent for lost_after_s: lost */
-        }
+        /* Silent for lost_after_s: lost. Other transport trouble: drop the
+         * connection and try again. */
+        if (r == -2)
+            goto out;
         warning("%s: %s; reconnecting", h->name, e->msg);
         ssh_close(s);
         s = NULL;
