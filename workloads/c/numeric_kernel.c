@@ -1,53 +1,110 @@
-#include "numeric_kernel.h"
+/* The numeric task's inner loop, vectorised with our own polynomial
+ * kernels instead of libm calls.
+ *
+ * Every point of the generated data has |lat| <= 90 and |lon| <= 180, so
+ * each sine and cosine the haversine needs has an argument that folds
+ * exactly into [-pi/2, pi/2], where one odd polynomial gives sin(x) to
+ * ~1 ulp; asin(sqrt(a)) is a polynomial in a (or in 1-a past a = 1/2, via
+ * asin(sqrt(a)) = pi/2 - asin(sqrt(1-a))), so the whole point costs one
+ * square root and four short polynomials, and no branch. Coefficients and
+ * their measured error come from scripts/fit-kernels.py.
+ *
+ * A block holding any point outside those ranges (or a non-finite one) is
+ * computed again with libm, exactly as num_distance() does, so the answer
+ * never depends on the data being well-formed. This file is built without
+ * -ffast-math: the range test must see NaN and infinity. */
+#include "numeric_poly.h"
 
 #include <math.h>
 
-#define BLOCK 1024
-#define R_EARTH 6371.0088
-#define DEG (3.14159265358979323846 / 180.0)
-#define LO 100.0
-#define HI 15000.0
+typedef int (*block_fn)(const double *lat, const double *lon, int n, struct num_part *b);
 
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define MULTIVERSION __attribute__((target_clones("avx2", "default")))
-#else
-#define MULTIVERSION
-#endif
-
-MULTIVERSION
-static void distances(const double *lat, const double *lon, int n, double *d)
+/* Folds the points into *b and returns 0, or returns -1 when a point is out
+ * of range. Two loops over the block rather than one: each iteration's
+ * chain of dependent operations stays short enough for the core to overlap
+ * many iterations. */
+static int block_fast(const double *lat, const double *lon, int n, struct num_part *b)
 {
-    const double lat0 = 40.7128 * DEG, lon0 = -74.0060 * DEG;
-    const double c0 = cos(lat0);
-#pragma omp simd
+    double a[BLOCK];
+    int out = 0;
+#pragma omp simd reduction(|:out)
     for (int i = 0; i < n; i++) {
-        double p = lat[i] * DEG, l = lon[i] * DEG;
-        double s1 = sin((p - lat0) * 0.5), s2 = sin((l - lon0) * 0.5);
-        double a = s1 * s1 + c0 * cos(p) * s2 * s2;
-        double r = sqrt(a);
-        d[i] = 2.0 * R_EARTH * asin(r < 1.0 ? r : 1.0);
+        out |= !((lat[i] >= -90.0) & (lat[i] <= 90.0) & (lon[i] >= -180.0) & (lon[i] <= 180.0));
+        a[i] = haversine_a(lat[i], lon[i]);
     }
+    if (out)
+        return -1;
+    double mn = INFINITY, mx = -INFINITY, s1 = 0.0, s2 = 0.0;
+    uint64_t low = 0, high = 0;
+#pragma omp simd reduction(min:mn) reduction(max:mx) reduction(+:s1, s2, low, high)
+    for (int i = 0; i < n; i++) {
+        double v = arc(a[i]);
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+        low += v < LO;
+        high += v > HI;
+        v = (v < LO ? LO : v > HI ? HI : v) - SHIFT;
+        s1 += v;
+        s2 += v * v;
+    }
+    num_block_part(n, low, high, mn, mx, s1, s2, b);
+    return 0;
 }
 
-void num_kernel(const double *lat, const double *lon, uint64_t n, struct num_part *out)
+/* The same fold, through libm; returns the index of the first non-finite
+ * point, or -1. */
+static int block_libm(const double *lat, const double *lon, int n, struct num_part *b)
 {
-    double d[BLOCK];
+    double mn = INFINITY, mx = -INFINITY, s1 = 0.0, s2 = 0.0;
+    uint64_t low = 0, high = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(lat[i]) || !isfinite(lon[i]))
+            return i;
+        double v = num_distance(lat[i], lon[i]);
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+        low += v < LO;
+        high += v > HI;
+        v = (v < LO ? LO : v > HI ? HI : v) - SHIFT;
+        s1 += v;
+        s2 += v * v;
+    }
+    num_block_part(n, low, high, mn, mx, s1, s2, b);
+    return -1;
+}
+
+/* AVX2 with FMA where the CPU has both (numeric_avx2.c), else the portable
+ * loop above. */
+static block_fn pick(enum num_impl impl)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (impl != NUM_PORTABLE && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return num_block_avx2;
+#endif
+    return impl == NUM_AVX2 ? NULL : block_fast;
+}
+
+int64_t num_kernel_impl(const double *lat, const double *lon, uint64_t n, struct num_part *out,
+                        enum num_impl impl)
+{
+    block_fn block = pick(impl);
+    if (!block)
+        return -2;
     for (uint64_t off = 0; off < n; off += BLOCK) {
         int m = n - off < BLOCK ? (int)(n - off) : BLOCK;
-        distances(lat + off, lon + off, m, d);
-        struct num_part b = {.n = (uint64_t)m, .min = d[0], .max = d[0]};
-        double sum = 0;
-        for (int i = 0; i < m; i++) {
-            b.min = d[i] < b.min ? d[i] : b.min;
-            b.max = d[i] > b.max ? d[i] : b.max;
-            b.low += d[i] < LO;
-            b.high += d[i] > HI;
-            d[i] = d[i] < LO ? LO : d[i] > HI ? HI : d[i];
-            sum += d[i];
+        struct num_part b;
+        if (block(lat + off, lon + off, m, &b) < 0) {
+            int bad = block_libm(lat + off, lon + off, m, &b);
+            if (bad >= 0)
+                return (int64_t)(off + (uint64_t)bad);
         }
-        b.mean = sum / m;
-        for (int i = 0; i < m; i++)
-            b.m2 += (d[i] - b.mean) * (d[i] - b.mean);
         num_merge(out, &b);
     }
+    return -1;
+}
+
+int64_t num_kernel(const double *lat, const double *lon, uint64_t n, struct num_part *out)
+{
+    return num_kernel_impl(lat, lon, n, out, NUM_AUTO);
 }

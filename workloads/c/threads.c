@@ -107,14 +107,8 @@ struct num_job {
 static void *num_worker(void *arg)
 {
     struct num_job *j = arg;
-    j->bad = UINT64_MAX;
-    for (uint64_t i = j->begin; i < j->end; i++) {
-        if (!isfinite(j->lat[i]) || !isfinite(j->lon[i])) {
-            j->bad = i;
-            return NULL;
-        }
-    }
-    num_kernel(j->lat + j->begin, j->lon + j->begin, j->end - j->begin, &j->part);
+    int64_t bad = num_kernel(j->lat + j->begin, j->lon + j->begin, j->end - j->begin, &j->part);
+    j->bad = bad < 0 ? UINT64_MAX : j->begin + (uint64_t)bad;
     return NULL;
 }
 
