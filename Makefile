@@ -84,7 +84,8 @@ UNIT_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tas
 	build/store/schema.c
 # The numeric kernels keep their own flags (see above).
 UNIT_OBJ  := build/workloads/c/numeric_kernel.o build/workloads/c/numeric_avx2.o
-$(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(UNIT_DEPS) $(UNIT_OBJ)
+$(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(UNIT_DEPS) $(UNIT_OBJ) \
+		$(wildcard workloads/c/*.h common/*.h)
 	@mkdir -p $(BIN)
 	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_DEPS) $(UNIT_OBJ) -lsqlite3 $(LIBS)
 

@@ -1,0 +1,122 @@
+/* The fast line parsers against the exact ones: on valid lines and on
+ * thousands of random mutations of them, whatever the fast parser accepts
+ * the exact parser accepts too, with the same values and line end. */
+#include "harness.h"
+#include "../../workloads/c/fastrow.h"
+#include "../../workloads/gen/gen.h"
+
+#include <string.h>
+
+enum { FACTS_GB, FACTS_JOIN, EVENTS, STREAM };
+
+static const char *const samples[][4] = {
+    [FACTS_GB] = {"1,41933,1105,1705543005,1,96.61,0.15,web\n",
+                  "4999999,7,10000,1700000000,10,499.50,0.30,partner\n",
+                  "12,99,1,1,3,0.50,0.00,store\n", "1,2,3,4,5,6.78,0.09,app\n"},
+    [FACTS_JOIN] = {"1,41933,1105,1705543005,1,96.61,0.15,web\n",
+                    "2,90136,4770,1706914337,8,204.52,0.05,app\n",
+                    "3,1,77,1707000000,2,1234567890123.45,0.10,partner\n",
+                    "4,123456789012345,1,1,1,0.01,0.00,store\n"},
+    [EVENTS] = {"1,1700007384,cart,0.00\n", "1,1700008280,purchase,998.01\n",
+                "123456,1700000000,view,0.00\n", "9,1,click,12.34\n"},
+    [STREAM] = {"1700000001,11618,login,0.00\n", "1700000003,61288,purchase,704.22\n",
+                "1700000004,1,password_reset,0.00\n", "1,2,chargeback,1999.01\n"},
+};
+
+static struct fr_names channels, ev_types, st_types;
+
+/* Runs both parsers on the line at p; returns 1 when the fast one took it. */
+static int both(int shape, const char *p, int *agree)
+{
+    struct row a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    const char *fa = NULL, *sb = NULL;
+    int field = 0;
+    switch (shape) {
+    case FACTS_GB:
+        fa = fr_facts_groupby(p, &a);
+        sb = row_facts_groupby(p, &b, &field);
+        break;
+    case FACTS_JOIN:
+        fa = fr_facts_join(p, &channels, &a);
+        sb = row_facts_join(p, &b, &field);
+        break;
+    case EVENTS:
+        fa = fr_events(p, &ev_types, &a);
+        sb = row_events(p, &b, &field);
+        break;
+    default:
+        fa = fr_stream(p, &st_types, &a);
+        sb = row_stream(p, &b, &field);
+    }
+    if (!fa)
+        return 0;
+    /* Fields a parser does not read stay zero in both. */
+    *agree = sb == fa && a.user == b.user && a.product == b.product && a.ts == b.ts &&
+             a.qty == b.qty && a.cents == b.cents && a.disc == b.disc &&
+             a.channel == b.channel && a.type == b.type;
+    return 1;
+}
+
+TEST(test_fastrow)
+{
+    fr_names_init(&channels, csv_channels, 4);
+    fr_names_init(&ev_types, csv_event_types, 4);
+    fr_names_init(&st_types, csv_stream_types, 6);
+    static const char alphabet[] = "0123456789,,..\n\r a-+\tzepw_";
+    uint64_t rng = 42;
+    char buf[256];
+    int taken = 0, bad = 0;
+    for (int shape = FACTS_GB; shape <= STREAM; shape++) {
+        for (int s = 0; s < 4; s++) {
+            int agree = 0;
+            memset(buf, '\n', sizeof buf);
+            memcpy(buf, samples[shape][s], strlen(samples[shape][s]));
+            CHECK(both(shape, buf, &agree) && agree);        /* valid lines go fast */
+            for (int m = 0; m < 20000; m++) {
+                size_t len = strlen(samples[shape][s]);
+                memset(buf, '\n', sizeof buf);
+                memcpy(buf, samples[shape][s], len);
+                int edits = 1 + (int)(gen_splitmix_next(&rng) % 3);
+                for (int k = 0; k < edits; k++) {
+                    size_t at = gen_splitmix_next(&rng) % len;
+                    char ch = alphabet[gen_splitmix_next(&rng) % (sizeof alphabet - 1)];
+                    switch (gen_splitmix_next(&rng) % 3) {
+                    case 0:                                     /* replace */
+                        buf[at] = ch;
+                        break;
+                    case 1:                                     /* insert */
+                        memmove(buf + at + 1, buf + at, len - at);
+                        buf[at] = ch;
+                        len++;
+                        break;
+                    default:                                    /* delete */
+                        memmove(buf + at, buf + at + 1, len - at);
+                        len--;
+                    }
+                }
+                agree = 0;
+                if (both(shape, buf, &agree)) {
+                    taken++;
+                    bad += !agree;
+                }
+            }
+        }
+    }
+    CHECK(taken > 10000);       /* many mutants are still valid lines */
+    CHECK(bad == 0);
+    /* Too long for the fast path: a 17-digit field, a 70-byte line. */
+    static const char *const slow[] = {
+        "12345678901234567,1,view,0.00\n",
+        "1,1,1,1,1,1.00,0.00,webwebwebwebwebwebwebwebwebwebwebwebwebwebwebweb\n",
+    };
+    struct row r;
+    int field = 0;
+    memset(buf, '\n', sizeof buf);
+    memcpy(buf, slow[0], strlen(slow[0]));
+    CHECK(!fr_stream(buf, &st_types, &r) && row_stream(buf, &r, &field));
+    memset(buf, '\n', sizeof buf);
+    memcpy(buf, slow[1], strlen(slow[1]));
+    CHECK(!fr_facts_groupby(buf, &r) && row_facts_groupby(buf, &r, &field));
+}

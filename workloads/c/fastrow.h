@@ -1,0 +1,261 @@
+#ifndef HP_FASTROW_H
+#define HP_FASTROW_H
+/* Fast line parsers for c-threads: one pass of 16-byte compares finds a
+ * line's commas and its newline, then only the fields a task uses are
+ * read, digits eight at a time (SWAR). They accept only lines that are
+ * plainly well-formed (short fields, no surprises); anything else returns
+ * NULL and the caller parses that line again with rows.h, the exact
+ * parser, which accepts it or names what is wrong. So the two agree on
+ * every input, by construction: the fast path is an accelerator, never a
+ * second definition of the format.
+ *
+ * A fast parser reads up to FR_MARGIN bytes past the start of a line: call
+ * it only while p + FR_MARGIN <= end (fr_limit()). */
+#include "rows.h"
+
+#include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#define FR_MARGIN 96
+
+#if defined(__GNUC__)
+#define FR_INLINE static inline __attribute__((always_inline))
+#define FR_PRAGMA(x) _Pragma(#x)
+#define FR_UNROLL(n) FR_PRAGMA(GCC unroll n)
+#else
+#define FR_INLINE static inline
+#define FR_UNROLL(n)
+#endif
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FR_ENABLED 1
+#else
+#define FR_ENABLED 0    /* the SWAR below assumes little-endian loads */
+#endif
+
+/* Where fast parsing stops for a buffer ending at end. */
+FR_INLINE const char *fr_limit(const char *begin, const char *end)
+{
+    return FR_ENABLED && end - begin > FR_MARGIN ? end - FR_MARGIN : begin;
+}
+
+FR_INLINE uint64_t fr_load8(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
+
+/* The line at p, up to 64 bytes: its length (the offset of '\n') and a mask
+ * of the commas before it, or -1 when it is longer or holds a '\r'. One
+ * compare finds every byte in 0x08..0x0f ('\n', '\r', tab...): the first
+ * must be the '\n'. All 64 bytes are scanned, without early exit: line
+ * lengths vary, and a mispredicted exit costs more than the spare loads. */
+FR_INLINE int fr_line(const char *p, uint64_t *commas)
+{
+    uint64_t cm = 0, nm = 0;
+#if defined(__SSE2__)
+    const __m128i c = _mm_set1_epi8(','), low = _mm_set1_epi8(0x07), ctl = _mm_set1_epi8(0x0f);
+    FR_UNROLL(4)
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        cm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, c)) << (16 * k);
+        nm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, low), ctl))
+              << (16 * k);
+    }
+#else
+    for (int k = 0; k < 64; k++) {
+        unsigned char ch = (unsigned char)p[k];
+        cm |= (uint64_t)(ch == ',') << k;
+        nm |= (uint64_t)((ch | 0x07) == 0x0f) << k;
+    }
+#endif
+    if (!nm)
+        return -1;
+    int len = __builtin_ctzll(nm);
+    if (p[len] != '\n')
+        return -1;
+    *commas = cm & ((1ULL << len) - 1);     /* len < 64 */
+    return len;
+}
+
+/* Field boundaries: pos[k] is the offset of the k-th comma, pos[n] = len.
+ * Returns 0, or -1 unless the line has exactly n commas. n is a constant
+ * at every call, so the loop unrolls. */
+FR_INLINE int fr_fields(uint64_t commas, int len, int n, int *pos)
+{
+    uint64_t any = 1;
+    FR_UNROLL(8)
+    for (int k = 0; k < n; k++) {
+        any &= commas != 0;
+        pos[k] = commas ? __builtin_ctzll(commas) : 0;
+        commas &= commas - 1;
+    }
+    pos[n] = len;
+    return any && !commas ? 0 : -1;
+}
+
+/* Up to 8 digits at s, as a number, or -1 unless all L are digits. */
+FR_INLINE int64_t fr_digits8(const char *s, int L)
+{
+    uint64_t w = fr_load8(s) - 0x3030303030303030ULL;
+    w <<= 8 * (8 - L);      /* drops the bytes past the field; zeros lead */
+    if (((w + 0x7676767676767676ULL) | w) & 0x8080808080808080ULL)
+        return -1;
+    w = (w * 10 + (w >> 8)) & 0x00ff00ff00ff00ffULL;
+    w = (w * 100 + (w >> 16)) & 0x0000ffff0000ffffULL;
+    return (int64_t)((w * 10000 + (w >> 32)) & 0xffffffffULL);
+}
+
+/* The unsigned field [s, s+L), 1 to 16 digits (csv_uint takes up to 19:
+ * longer ones go the slow way). */
+FR_INLINE int fr_uint(const char *s, int L, uint64_t *v)
+{
+    if (L < 1 || L > 16)
+        return -1;
+    if (L <= 8) {
+        int64_t x = fr_digits8(s, L);
+        *v = (uint64_t)x;
+        return x < 0 ? -1 : 0;
+    }
+    int64_t hi = fr_digits8(s, L - 8), lo = fr_digits8(s + L - 8, 8);
+    *v = (uint64_t)hi * 100000000ULL + (uint64_t)lo;
+    return (hi | lo) < 0 ? -1 : 0;
+}
+
+/* Two digits at s, or -1. */
+FR_INLINE int fr_two(const char *s)
+{
+    unsigned a = (unsigned)(unsigned char)s[0] - '0', b = (unsigned)(unsigned char)s[1] - '0';
+    return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+/* Money "digits.dd" in [s, s+L), as cents. */
+FR_INLINE int fr_money(const char *s, int L, uint64_t *cents)
+{
+    if (L < 4 || s[L - 3] != '.')
+        return -1;
+    uint64_t whole;
+    int frac = fr_two(s + L - 2);
+    if (fr_uint(s, L - 3, &whole) < 0 || frac < 0)
+        return -1;
+    *cents = whole * 100 + (uint64_t)frac;
+    return 0;
+}
+
+/* Discount "0.dd" in [s, s+L), as hundredths. */
+FR_INLINE int fr_discount(const char *s, int L, unsigned *hundredths)
+{
+    int d = fr_two(s + 2);
+    if (L != 4 || s[0] != '0' || s[1] != '.' || d < 0)
+        return -1;
+    *hundredths = (unsigned)d;
+    return 0;
+}
+
+/* A name list as words, for matching a field in two compares. */
+struct fr_names {
+    int n;
+    int len[8];
+    uint64_t w0[8], w1[8];
+};
+
+FR_INLINE uint64_t fr_prefix(const char *s, int L)
+{
+    uint64_t w = 0;
+    memcpy(&w, s, (size_t)(L < 8 ? L : 8));
+    return w;
+}
+
+static inline void fr_names_init(struct fr_names *t, const char *const *names, int n)
+{
+    t->n = n;
+    for (int i = 0; i < n; i++) {
+        int L = (int)strlen(names[i]);
+        t->len[i] = L;
+        t->w0[i] = fr_prefix(names[i], L);
+        t->w1[i] = L > 8 ? fr_prefix(names[i] + 8, L - 8) : 0;
+    }
+}
+
+/* The index of the name [s, s+L), or -1. */
+FR_INLINE int fr_name(const struct fr_names *t, const char *s, int L)
+{
+    if (L < 1 || L > 16)
+        return -1;
+    uint64_t a = fr_load8(s), b = 0;
+    if (L < 8) {
+        a &= (1ULL << (8 * L)) - 1;
+    } else if (L > 8) {
+        b = fr_load8(s + 8);
+        if (L < 16)
+            b &= (1ULL << (8 * (L - 8))) - 1;
+    }
+    for (int i = 0; i < t->n; i++)
+        if (t->len[i] == L && t->w0[i] == a && t->w1[i] == b)
+            return i;
+    return -1;
+}
+
+#define FR_F(k) (p + (k ? pos[k - 1] + 1 : 0))                 /* field k's start */
+#define FR_L(k) (pos[k] - (k ? pos[k - 1] + 1 : 0))            /* and its length */
+
+/* facts.csv for groupby: product_id, quantity, unit_price, discount. */
+FR_INLINE const char *fr_facts_groupby(const char *p, struct row *r)
+{
+    uint64_t commas;
+    int pos[8], len = fr_line(p, &commas);
+    if (len < 0 || fr_fields(commas, len, 7, pos) < 0 ||
+        fr_uint(FR_F(2), FR_L(2), &r->product) < 0 || fr_uint(FR_F(4), FR_L(4), &r->qty) < 0 ||
+        fr_money(FR_F(5), FR_L(5), &r->cents) < 0 || fr_discount(FR_F(6), FR_L(6), &r->disc) < 0)
+        return NULL;
+    return p + len + 1;
+}
+
+/* facts.csv for join: user_id, ts, quantity, unit_price, discount, channel. */
+FR_INLINE const char *fr_facts_join(const char *p, const struct fr_names *channels,
+                                        struct row *r)
+{
+    uint64_t commas;
+    int pos[8], len = fr_line(p, &commas);
+    if (len < 0 || fr_fields(commas, len, 7, pos) < 0 ||
+        fr_uint(FR_F(1), FR_L(1), &r->user) < 0 || fr_uint(FR_F(3), FR_L(3), &r->ts) < 0 ||
+        fr_uint(FR_F(4), FR_L(4), &r->qty) < 0 || fr_money(FR_F(5), FR_L(5), &r->cents) < 0 ||
+        fr_discount(FR_F(6), FR_L(6), &r->disc) < 0 ||
+        (r->channel = fr_name(channels, FR_F(7), FR_L(7))) < 0)
+        return NULL;
+    return p + len + 1;
+}
+
+/* events.csv: user_id, ts, event_type, amount. */
+FR_INLINE const char *fr_events(const char *p, const struct fr_names *types, struct row *r)
+{
+    uint64_t commas;
+    int pos[4], len = fr_line(p, &commas);
+    if (len < 0 || fr_fields(commas, len, 3, pos) < 0 ||
+        fr_uint(FR_F(0), FR_L(0), &r->user) < 0 || fr_uint(FR_F(1), FR_L(1), &r->ts) < 0 ||
+        (r->type = fr_name(types, FR_F(2), FR_L(2))) < 0 ||
+        fr_money(FR_F(3), FR_L(3), &r->cents) < 0)
+        return NULL;
+    return p + len + 1;
+}
+
+/* stream.csv: ts, user_id, event_type, amount. */
+FR_INLINE const char *fr_stream(const char *p, const struct fr_names *types, struct row *r)
+{
+    uint64_t commas;
+    int pos[4], len = fr_line(p, &commas);
+    if (len < 0 || fr_fields(commas, len, 3, pos) < 0 ||
+        fr_uint(FR_F(0), FR_L(0), &r->ts) < 0 || fr_uint(FR_F(1), FR_L(1), &r->user) < 0 ||
+        (r->type = fr_name(types, FR_F(2), FR_L(2))) < 0 ||
+        fr_money(FR_F(3), FR_L(3), &r->cents) < 0)
+        return NULL;
+    return p + len + 1;
+}
+
+#undef FR_F
+#undef FR_L
+#endif
