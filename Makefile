@@ -68,9 +68,22 @@ $(BIN)/c-scalar: build/workloads/c/scalar.o $(ENGINE_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(BIN)/c-threads: build/workloads/c/threads.o build/workloads/c/numeric_kernel.o \
-		build/workloads/c/numeric_avx2.o \
-		$(ENGINE_OBJ) $(COMMON_OBJ)
+# c-threads: threads.c twice on x86-64 (baseline and x86-64-v3, chosen at
+# run time by threads-main.c), once elsewhere.
+V3          := $(if $(filter x86_64 amd64,$(shell uname -m)),1)
+THREADS_OBJ := build/workloads/c/threads-main.o build/workloads/c/threads-base.o \
+               $(if $(V3),build/workloads/c/threads-v3.o)
+build/workloads/c/threads-main.o: EXTRA := $(if $(V3),-DHP_HAVE_V3)
+build/workloads/c/threads-base.o: workloads/c/threads.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -DTHREADS_MAIN=threads_main_base -MMD -MP -c $< -o $@
+build/workloads/c/threads-v3.o: workloads/c/threads.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -march=x86-64-v3 -DTHREADS_MAIN=threads_main_v3 \
+		-MMD -MP -c $< -o $@
+
+$(BIN)/c-threads: $(THREADS_OBJ) build/workloads/c/numeric_kernel.o \
+		build/workloads/c/numeric_avx2.o $(ENGINE_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
 

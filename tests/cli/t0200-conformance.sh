@@ -25,6 +25,20 @@ while read -r name task lib; do
     done
 done < "$T/engines"
 
+# c-threads' baseline build (the one for CPUs without x86-64-v3) agrees too.
+for task in numeric groupby join sessionize stream-score; do
+    HOTPATH_BASELINE=1 "$BIN/c-threads" --task "$task" --data "$d" --threads 3 \
+        > "$T/base.$task" 2>"$T/err"
+    check "c-threads (baseline build) $task matches conformance/tiny/$task.json" sh -c \
+        "'$BIN/hotpath-agent' check --task '$task' --threads 3 --expected '$CONF/$task.json' \
+         < '$T/base.$task'"
+done
+if [ "$(uname -m)" = x86_64 ] && grep -q avx2 /proc/cpuinfo; then
+    check "c-threads runs its x86-64-v3 build on this CPU" \
+        grep -q '"isa": "x86-64-v3"' "$T/c-threads.groupby.4"
+    check "HOTPATH_BASELINE=1 runs the baseline build" grep -q '"isa": "baseline"' "$T/base.join"
+fi
+
 # Engines report in-process timings, split where they can tell.
 check "c-threads reports load_s and compute_s" grep -q '"load_s": [0-9]' "$T/c-threads.groupby.4"
 check "single-threaded engines say so with threads_used" grep -q '"threads_used": 1' "$T/c-scalar.join.4"

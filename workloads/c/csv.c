@@ -68,6 +68,12 @@ static int read_all(int fd, struct csv_file *f, size_t size)
 
 int csv_open(struct csv_file *f, const char *dir, const char *name, struct err *e)
 {
+    return csv_open_mode(f, dir, name, 1, e);
+}
+
+int csv_open_mode(struct csv_file *f, const char *dir, const char *name, int populate,
+                  struct err *e)
+{
     memset(f, 0, sizeof *f);
     f->name = name;
     for (size_t i = 0; i < sizeof schemas / sizeof schemas[0]; i++) {
@@ -92,10 +98,10 @@ int csv_open(struct csv_file *f, const char *dir, const char *name, struct err *
         close(fd);
         return err_set(e, 1, "%s:1: empty file (no header)", name);
     }
-#ifdef MAP_POPULATE
-    int flags = MAP_PRIVATE | MAP_POPULATE;
-#else
     int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+    if (populate)
+        flags |= MAP_POPULATE;
 #endif
     void *m = mmap(NULL, size, PROT_READ, flags, fd, 0);
     if (m != MAP_FAILED) {

@@ -88,6 +88,10 @@ struct csv_file {
  * complete lines. Missing file, empty file, a bad header or no data rows
  * are errors (exit code 1). */
 int csv_open(struct csv_file *f, const char *dir, const char *name, struct err *e);
+/* The same; populate 0 leaves the page tables to be filled as the file is
+ * read (by several threads, say), not all at once here. */
+int csv_open_mode(struct csv_file *f, const char *dir, const char *name, int populate,
+                  struct err *e);
 void csv_close(struct csv_file *f);
 
 /* Describes a bad line in the shape "FILE:LINE: what is wrong": a wrong

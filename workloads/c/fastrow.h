@@ -15,7 +15,9 @@
 
 #include <stdint.h>
 #include <string.h>
-#if defined(__SSE2__)
+#if defined(__AVX2__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -57,7 +59,16 @@ FR_INLINE uint64_t fr_load8(const char *s)
 FR_INLINE int fr_line(const char *p, uint64_t *commas)
 {
     uint64_t cm = 0, nm = 0;
-#if defined(__SSE2__)
+#if defined(__AVX2__)
+    const __m256i c = _mm256_set1_epi8(','), low = _mm256_set1_epi8(0x07);
+    const __m256i ctl = _mm256_set1_epi8(0x0f);
+    for (int k = 0; k < 2; k++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+        cm |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, c)) << (32 * k);
+        nm |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                  _mm256_cmpeq_epi8(_mm256_or_si256(v, low), ctl)) << (32 * k);
+    }
+#elif defined(__SSE2__)
     const __m128i c = _mm_set1_epi8(','), low = _mm_set1_epi8(0x07), ctl = _mm_set1_epi8(0x0f);
     FR_UNROLL(4)
     for (int k = 0; k < 4; k++) {
@@ -87,6 +98,17 @@ FR_INLINE int fr_line(const char *p, uint64_t *commas)
  * at every call, so the loop unrolls. */
 FR_INLINE int fr_fields(uint64_t commas, int len, int n, int *pos)
 {
+#if defined(__POPCNT__)
+    if (__builtin_popcountll(commas) != n)
+        return -1;
+    FR_UNROLL(8)
+    for (int k = 0; k < n; k++) {
+        pos[k] = __builtin_ctzll(commas);
+        commas &= commas - 1;
+    }
+    pos[n] = len;
+    return 0;
+#else
     uint64_t any = 1;
     FR_UNROLL(8)
     for (int k = 0; k < n; k++) {
@@ -96,6 +118,7 @@ FR_INLINE int fr_fields(uint64_t commas, int len, int n, int *pos)
     }
     pos[n] = len;
     return any && !commas ? 0 : -1;
+#endif
 }
 
 /* Up to 8 digits at s, as a number, or -1 unless all L are digits. */

@@ -97,6 +97,8 @@ int engine_main(int argc, char **argv, const char *engine, const struct engine_t
                           "threads", (int)threads);
     if (out.threads_used && out.threads_used != threads)
         json_object_set_new(o, "threads_used", json_integer(out.threads_used));
+    if (out.isa)
+        json_object_set_new(o, "isa", json_string(out.isa));
     json_object_set_new(o, "result", out.result);
     json_object_set_new(o, "timings", json_pack("{s:o, s:o, s:f}", "load_s",
                         timing(out.load_s), "compute_s", timing(out.compute_s),

@@ -20,6 +20,7 @@ struct task_out {
     double load_s, compute_s;   /* < 0 when the engine cannot tell them apart */
     int threads_used;           /* 0: all that were asked for */
     double t_start;             /* engine_now() just before the input is opened */
+    const char *isa;            /* the instruction set the code was built for, if told */
 };
 
 typedef int (*task_fn)(const char *dir, int threads, struct task_out *out, struct err *e);

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +25,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The row loops are built twice, for x86-64-v3 (AVX2, BMI, POPCNT) and for
- * the baseline; the loader picks one for the CPU at hand, so one binary is
- * both portable and fast. */
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+/* On x86-64 this file is built twice, for x86-64-v3 (AVX2, BMI, POPCNT)
+ * and for the baseline, each with its own entry point; threads-main.c runs
+ * the one the CPU can (one binary, portable and fast). HP_ISA names it. */
+#ifndef THREADS_MAIN
+#define THREADS_MAIN main
+#endif
+#if defined(__AVX2__) && defined(__BMI2__)
+#define HP_ISA "x86-64-v3"
 #else
-#define HOT
+#define HP_ISA "baseline"
 #endif
 
 #define MAX_THREADS 256
@@ -70,19 +74,20 @@ static void piece_fail(struct piece *p, const char *ls, int field, const char *m
 
 static void sess_align(const struct csv_file *f, const char **cut, int n);
 
-/* Opens a CSV input and cuts it into chunks: about CHUNK_BYTES each, and
+/* Opens a CSV input and cuts it into chunks: about `chunk` bytes each, and
  * at least four per thread while they stay above MIN_CHUNK. align_users
  * moves the cuts to changes of user_id (sessionize). */
 static int input_open(struct input *in, const char *dir, const char *name, int threads,
-                      int align_users, struct task_out *out, struct err *e)
+                      size_t chunk, int align_users, struct task_out *out, struct err *e)
 {
     memset(in, 0, sizeof *in);
     atomic_init(&in->next, 0);
-    if (csv_open(&in->f, dir, name, e) < 0)
+    if (csv_open_mode(&in->f, dir, name, 0, e) < 0)
         return -1;
     out->load_s = engine_now() - out->t_start;
+    out->isa = HP_ISA;
     size_t len = (size_t)(in->f.end - in->f.data);
-    size_t n = len / CHUNK_BYTES + 1, small = len / MIN_CHUNK + 1;
+    size_t n = len / chunk + 1, small = len / MIN_CHUNK + 1;
     size_t want = (size_t)min_int(threads, MAX_THREADS) * 4;
     if (n < want)
         n = small < want ? small : want;
@@ -102,11 +107,36 @@ static int input_open(struct input *in, const char *dir, const char *name, int t
     return 0;
 }
 
-/* The next chunk for the calling thread, or -1 when all are taken. */
+/* The next chunk's number (n or more when all are taken). */
+static int input_claim(struct input *in)
+{
+    return atomic_fetch_add_explicit(&in->next, 1, memory_order_relaxed);
+}
+
+/* Maps chunk k's pages in one call rather than faulting them in one by
+ * one, in the thread that reads them: the threads share that work too. */
+static void input_populate(struct input *in, int k)
+{
+#ifdef MADV_POPULATE_READ
+    if (in->f.mapped) {
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        uintptr_t b = (uintptr_t)in->pc[k].begin & ~(page - 1), e = (uintptr_t)in->pc[k].end;
+        madvise((void *)b, e - b, MADV_POPULATE_READ);     /* only a hint if refused */
+    }
+#else
+    (void)in;
+    (void)k;
+#endif
+}
+
+/* The next chunk for the calling thread, mapped, or -1 when all are taken. */
 static int input_take(struct input *in)
 {
-    int k = atomic_fetch_add_explicit(&in->next, 1, memory_order_relaxed);
-    return k < in->n ? k : -1;
+    int k = input_claim(in);
+    if (k >= in->n)
+        return -1;
+    input_populate(in, k);
+    return k;
 }
 
 /* How many threads to start for threads asked. */
@@ -208,6 +238,7 @@ static int numeric(const char *dir, int threads, struct task_out *out, struct er
     if (m == MAP_FAILED)
         return err_set(e, 1, "points.f64: cannot map: %s", strerror(errno));
     out->load_s = engine_now() - out->t_start;
+    out->isa = HP_ISA;
     uint64_t n = size / 16;
     const double *lat = m, *lon = (const double *)m + n;
     int nt = threads > MAX_THREADS ? MAX_THREADS : threads;
@@ -261,7 +292,7 @@ static struct group *gb_big(struct gb_worker *w, uint64_t product)
     return &w->bigg[i];
 }
 
-HOT static void *gb_work(void *arg)
+static void *gb_work(void *arg)
 {
     struct gb_worker *w = arg;
     w->dense = xcalloc(DENSE_PRODUCTS, sizeof *w->dense);
@@ -337,7 +368,7 @@ static struct group *gb_merge(const struct gb_worker *w, int nw, uint64_t *ngrou
 static int groupby(const char *dir, int threads, struct task_out *out, struct err *e)
 {
     struct input in;
-    if (input_open(&in, dir, "facts.csv", threads, 0, out, e) < 0)
+    if (input_open(&in, dir, "facts.csv", threads, CHUNK_BYTES, 0, out, e) < 0)
         return -1;
     int nw = input_workers(&in, threads);
     struct gb_worker *w = xcalloc((size_t)nw, sizeof *w);
@@ -443,7 +474,7 @@ struct join_worker {
     struct join_cell cells[NSEG][NREG];
 };
 
-HOT static void *join_work(void *arg)
+static void *join_work(void *arg)
 {
     struct join_worker *w = arg;
     uint64_t kept = 0;
@@ -474,7 +505,7 @@ static int join(const char *dir, int threads, struct task_out *out, struct err *
         users_free(&users);
         return -1;
     }
-    if (input_open(&in, dir, "facts.csv", threads, 0, out, e) < 0) {
+    if (input_open(&in, dir, "facts.csv", threads, CHUNK_BYTES, 0, out, e) < 0) {
         users_free(&users);
         return -1;
     }
@@ -524,7 +555,7 @@ struct sess_worker {
     const struct fr_names *types;
 };
 
-HOT static void *sess_work(void *arg)
+static void *sess_work(void *arg)
 {
     struct sess_worker *w = arg;
     for (int k; (k = input_take(w->in)) >= 0;) {
@@ -586,7 +617,7 @@ static void sess_align(const struct csv_file *f, const char **cut, int n)
 static int sessionize(const char *dir, int threads, struct task_out *out, struct err *e)
 {
     struct input in;
-    if (input_open(&in, dir, "events.csv", threads, 1, out, e) < 0)
+    if (input_open(&in, dir, "events.csv", threads, CHUNK_BYTES, 1, out, e) < 0)
         return -1;
     struct fr_names types;
     fr_names_init(&types, csv_event_types, 4);
@@ -626,189 +657,279 @@ static int sessionize(const char *dir, int threads, struct task_out *out, struct
 
 /* ---- stream-score ---- */
 
-/* Rows are parsed chunk by chunk in parallel into buckets, one per scoring
- * thread, by user; each scoring thread then replays only its own users'
- * rows, in file order, so per-user state needs no locks and no thread
- * reads rows it does not own. */
+/* Parsing and scoring run as one pipeline on every thread. A thread parses
+ * the next chunk into a buffer, sorting its rows into one bucket per thread
+ * by user; thread t owns the users with user_id % T == t and replays, in
+ * file order, bucket t of every parsed chunk. Per-user state so needs no
+ * lock, no thread reads rows it does not own, and a buffer goes back to the
+ * pool, warm in cache, once every thread has replayed its bucket: the rows
+ * never travel to memory and back. A thread scores before it parses, and
+ * waits only when neither is possible, so the pipeline cannot deadlock. */
 struct ss_row {
     uint64_t ts, user;
     double w;                       /* the event's weight, already computed */
 };
 
-struct ss_bucket {
-    struct ss_row *r;
-    uint64_t n, cap;
+struct ss_buf {
+    struct ss_row **r;              /* bucket t: r[t][0 .. n[t]) */
+    uint64_t *n;
+    int pending;                    /* threads yet to replay their bucket */
 };
 
+/* What a parsed chunk leaves behind. */
 struct ss_chunk {
-    struct ss_bucket *b;            /* one per scoring thread */
+    int parsed, buf;
     uint64_t first_ts, last_ts, max_user, rows;
 };
 
-struct ss_parser {
-    struct input *in;
-    struct ss_chunk *chunks;
-    const struct fr_names *types;
-    int nscorers;
-};
+#define SS_MIN_LINE 14              /* "1,1,view,0.00\n" */
+#define SS_CHUNK (1u << 20)         /* smaller chunks than elsewhere: a pipeline */
 
-static void ss_push(struct ss_bucket *b, uint64_t ts, uint64_t user, double w)
-{
-    if (b->n == b->cap)
-        b->r = xrealloc(b->r, (b->cap = b->cap * 2 + 1024) * sizeof *b->r);
-    b->r[b->n++] = (struct ss_row){.ts = ts, .user = user, .w = w};
-}
-
-HOT static void *ss_parse(void *arg)
-{
-    struct ss_parser *w = arg;
-    uint64_t T = (uint64_t)w->nscorers;
-    for (int k; (k = input_take(w->in)) >= 0;) {
-        struct piece *pc = &w->in->pc[k];
-        struct ss_chunk c = {.b = xcalloc(T, sizeof *c.b)};
-        uint64_t guess = (uint64_t)(pc->end - pc->begin) / 30 / T + 16;
-        for (uint64_t t = 0; t < T; t++)
-            c.b[t].r = xmalloc((c.b[t].cap = guess) * sizeof *c.b[t].r);
-        uint64_t n = 0, prev_ts = 0, max_user = 0;
-        FOR_ROWS(pc, fr_stream(p, w->types, &row), row_stream(p, &row, &field),
-            if (n > 0 && row.ts < prev_ts) {
-                piece_fail(pc, p, -1, "ts decreases");
-                break;
-            }
-            if (n++ == 0)
-                c.first_ts = row.ts;
-            prev_ts = row.ts;
-            max_user = row.user > max_user ? row.user : max_user;
-            ss_push(&c.b[row.user % T], row.ts, row.user, score_weight(row.type, row.cents));
-        );
-        c.last_ts = prev_ts;
-        c.max_user = max_user;
-        c.rows = n;
-        w->chunks[k] = c;
-    }
-    return NULL;
-}
-
-/* One user's state, as the task defines it. */
-struct ss_user {
-    double score;
-    uint64_t last_ts, alerts;
-    uint64_t id;
-    unsigned char flags;            /* bit 0 seen, bit 1 armed */
-};
-
-#define SS_BLOCK 256
-
-struct ss_scorer {
-    const struct ss_chunk *chunks;
-    int nchunks, self, nthreads;
-    int dense;                      /* slots are user_id / nthreads; else map */
-    struct ss_user *u;
-    uint64_t nu, cap;
+/* One thread's users: slot user_id / T while ids stay compact (below
+ * limit), else (for good, from the block that finds a larger id) the order
+ * of first sight through a map. */
+struct ss_state {
+    double *score;
+    uint64_t *last_ts, *alerts;
+    unsigned char *flags;           /* bit 0 seen, bit 1 armed */
+    uint64_t cap;
+    int dense;
+    uint64_t limit;
     struct hmap map;
+};
+
+struct ss_pipe {
+    struct input *in;
+    const struct fr_names *types;
+    int nt;
+    struct ss_chunk *chunks;
+    struct ss_buf *bufs;
+    int *free_bufs, nfree;
+    uint64_t most;                  /* rows a bucket can hold */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+};
+
+struct ss_thread {
+    struct ss_pipe *pipe;
+    int self;
+    struct ss_state st;
     double peak;
 };
 
-/* The state of user id, created on first sight. */
-static struct ss_user *ss_user(struct ss_scorer *s, uint64_t id)
+static void ss_grow(struct ss_state *st, uint64_t need)
 {
-    uint64_t slot;
-    if (s->dense) {
-        slot = id / (uint64_t)s->nthreads;
-    } else {
-        int added;
-        slot = hmap_put(&s->map, id, &added);
-        if (slot >= s->cap) {
-            uint64_t old = s->cap;
-            s->u = xrealloc(s->u, (s->cap = s->cap * 2 + 1024) * sizeof *s->u);
-            memset(s->u + old, 0, (s->cap - old) * sizeof *s->u);
-        }
-    }
-    return &s->u[slot];
+    if (need <= st->cap)
+        return;
+    uint64_t old = st->cap, cap = need > 2 * old ? need : 2 * old;
+    st->score = xrealloc(st->score, cap * sizeof *st->score);
+    st->last_ts = xrealloc(st->last_ts, cap * sizeof *st->last_ts);
+    st->alerts = xrealloc(st->alerts, cap * sizeof *st->alerts);
+    st->flags = xrealloc(st->flags, cap);
+    memset(st->score + old, 0, (cap - old) * sizeof *st->score);
+    memset(st->last_ts + old, 0, (cap - old) * sizeof *st->last_ts);
+    memset(st->alerts + old, 0, (cap - old) * sizeof *st->alerts);
+    memset(st->flags + old, 0, cap - old);
+    st->cap = cap;
 }
 
-/* Replays a run of rows in three passes: decay exponents (sequential, but
- * cheap), the exp() calls (independent, so they overlap), then the score
- * updates. */
-static double ss_block(struct ss_scorer *s, const struct ss_row *r, int n, double peak)
+/* Leaves compact slots for the map, keeping every user seen so far. */
+static void ss_to_map(struct ss_state *st, uint64_t T, uint64_t self)
 {
-    struct ss_user *st[SS_BLOCK];
-    double x[SS_BLOCK];
+    struct ss_state m = {.dense = 0};
+    hmap_init(&m.map, 1024);
+    for (uint64_t u = 0; u < st->cap; u++) {
+        if (!(st->flags[u] & 1))
+            continue;
+        int added;
+        uint64_t i = hmap_put(&m.map, u * T + self, &added);
+        ss_grow(&m, i + 1);
+        m.score[i] = st->score[u];
+        m.last_ts[i] = st->last_ts[u];
+        m.alerts[i] = st->alerts[u];
+        m.flags[i] = st->flags[u];
+    }
+    free(st->score);
+    free(st->last_ts);
+    free(st->alerts);
+    free(st->flags);
+    *st = m;
+}
+
+static void ss_parse(struct ss_pipe *pp, int k, struct ss_buf *b)
+{
+    struct piece *pc = &pp->in->pc[k];
+    uint64_t T = (uint64_t)pp->nt, n = 0, prev_ts = 0, max_user = 0;
+    struct ss_chunk c = {.parsed = 1};
+    memset(b->n, 0, T * sizeof *b->n);
+    FOR_ROWS(pc, fr_stream(p, pp->types, &row), row_stream(p, &row, &field),
+        if (n > 0 && row.ts < prev_ts) {
+            piece_fail(pc, p, -1, "ts decreases");
+            break;
+        }
+        if (n++ == 0)
+            c.first_ts = row.ts;
+        prev_ts = row.ts;
+        max_user = row.user > max_user ? row.user : max_user;
+        uint64_t t = row.user % T;
+        b->r[t][b->n[t]++] = (struct ss_row){.ts = row.ts, .user = row.user,
+                                             .w = score_weight(row.type, row.cents)};
+    );
+    c.last_ts = prev_ts;
+    c.max_user = max_user;
+    c.rows = n;
+    c.buf = (int)(b - pp->bufs);
+    pthread_mutex_lock(&pp->lock);
+    pp->chunks[k] = c;
+    b->pending = pp->nt;
+    pthread_cond_broadcast(&pp->changed);
+    pthread_mutex_unlock(&pp->lock);
+}
+
+#define SS_BLOCK 256
+
+/* Replays a run of rows in three passes: decay exponents and slots
+ * (sequential but cheap), the exp() calls (independent, so they overlap),
+ * then the score updates, in file order. */
+static double ss_replay(struct ss_thread *t, const struct ss_row *r, int n, double peak)
+{
+    struct ss_state *st = &t->st;
+    uint64_t slot[SS_BLOCK], T = (uint64_t)t->pipe->nt;
+    double f[SS_BLOCK];
+    if (st->dense) {
+        uint64_t top = 0;
+        for (int i = 0; i < n; i++)
+            top = r[i].user > top ? r[i].user : top;
+        if (top / T >= st->limit)
+            ss_to_map(st, T, (uint64_t)t->self);
+        else
+            ss_grow(st, top / T + 1);
+    }
     for (int i = 0; i < n; i++) {
-        struct ss_user *u = st[i] = ss_user(s, r[i].user);
-        x[i] = (u->flags & 1) && r[i].ts > u->last_ts
-                   ? -(double)(r[i].ts - u->last_ts) / SCORE_HALF : 0.0;
-        if (!(u->flags & 1))
-            *u = (struct ss_user){.id = r[i].user, .flags = 3};
-        u->last_ts = r[i].ts;
+        uint64_t u;
+        if (st->dense) {
+            u = r[i].user / T;
+        } else {
+            int added;
+            u = hmap_put(&st->map, r[i].user, &added);
+            ss_grow(st, u + 1);
+        }
+        slot[i] = u;
+        f[i] = (st->flags[u] & 1) && r[i].ts > st->last_ts[u]
+                   ? -(double)(r[i].ts - st->last_ts[u]) / SCORE_HALF : 0.0;
+        if (!(st->flags[u] & 1)) {
+            st->flags[u] = 3;
+            st->score[u] = 0.0;
+        }
+        st->last_ts[u] = r[i].ts;
     }
     for (int i = 0; i < n; i++)
-        x[i] = x[i] == 0.0 ? 1.0 : exp(x[i]);
+        f[i] = f[i] == 0.0 ? 1.0 : exp(f[i]);
     for (int i = 0; i < n; i++) {
-        struct ss_user *u = st[i];
-        double score = u->score * x[i];
-        unsigned char fl = u->flags;
+        uint64_t u = slot[i];
+        double score = st->score[u] * f[i];
+        unsigned char fl = st->flags[u];
         if (!(fl & 2) && score < SCORE_REARM)
             fl |= 2;
         score += r[i].w;
         peak = score > peak ? score : peak;
         if ((fl & 2) && score >= SCORE_ALERT) {
-            u->alerts++;
+            st->alerts[u]++;
             fl &= (unsigned char)~2;
         }
-        u->flags = fl;
-        u->score = score;
+        st->flags[u] = fl;
+        st->score[u] = score;
     }
     return peak;
 }
 
-HOT static void *ss_score(void *arg)
+static void *ss_work(void *arg)
 {
-    struct ss_scorer *s = arg;
+    struct ss_thread *t = arg;
+    struct ss_pipe *pp = t->pipe;
+    int n = pp->in->n, next = 0;
     double peak = 0.0;
-    for (int k = 0; k < s->nchunks; k++) {
-        const struct ss_bucket *b = &s->chunks[k].b[s->self];
-        for (uint64_t i = 0; i < b->n; i += SS_BLOCK)
-            peak = ss_block(s, b->r + i, b->n - i < SS_BLOCK ? (int)(b->n - i) : SS_BLOCK, peak);
+    pthread_mutex_lock(&pp->lock);
+    while (next < n) {
+        if (pp->chunks[next].parsed) {
+            struct ss_buf *b = &pp->bufs[pp->chunks[next].buf];
+            pthread_mutex_unlock(&pp->lock);
+            const struct ss_row *r = b->r[t->self];
+            for (uint64_t i = 0, m = b->n[t->self]; i < m; i += SS_BLOCK)
+                peak = ss_replay(t, r + i, m - i < SS_BLOCK ? (int)(m - i) : SS_BLOCK, peak);
+            pthread_mutex_lock(&pp->lock);
+            if (--b->pending == 0) {
+                pp->free_bufs[pp->nfree++] = (int)(b - pp->bufs);
+                pthread_cond_broadcast(&pp->changed);
+            }
+            next++;
+        } else if (pp->nfree > 0 && atomic_load(&pp->in->next) < n) {
+            struct ss_buf *b = &pp->bufs[pp->free_bufs[--pp->nfree]];
+            int k = input_claim(pp->in);    /* under the lock: cannot run out */
+            pthread_mutex_unlock(&pp->lock);
+            input_populate(pp->in, k);
+            ss_parse(pp, k, b);
+            pthread_mutex_lock(&pp->lock);
+        } else {
+            pthread_cond_wait(&pp->changed, &pp->lock);
+        }
     }
-    s->peak = peak;
+    pthread_mutex_unlock(&pp->lock);
+    t->peak = peak;
     return NULL;
 }
 
-static int cmp_user(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
-    const struct ss_user *x = a, *y = b;
-    return x->id < y->id ? -1 : x->id > y->id;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
-/* Every user seen, in ascending user_id order (final_score_sum is added in
- * that order). */
-static struct ss_user *ss_users(const struct ss_scorer *s, int nt, uint64_t max_user,
-                                uint64_t *nusers)
+/* Folds every user into the result, in ascending user_id order (the order
+ * final_score_sum is added in). */
+static json_t *ss_result(const struct ss_thread *t, int nt, uint64_t max_user, uint64_t total)
 {
-    uint64_t n = 0, cap = 1024;
-    struct ss_user *all = xmalloc(cap * sizeof *all);
-    if (s[0].dense) {
-        for (uint64_t id = 0; id <= max_user; id++) {
-            const struct ss_user *u = &s[id % (uint64_t)nt].u[id / (uint64_t)nt];
-            if (!(u->flags & 1))
-                continue;
-            if (n == cap)
-                all = xrealloc(all, (cap *= 2) * sizeof *all);
-            all[n++] = *u;
-        }
-    } else {
-        for (int t = 0; t < nt; t++) {
-            for (uint64_t i = 0; i < s[t].map.n; i++) {
-                if (n == cap)
-                    all = xrealloc(all, (cap *= 2) * sizeof *all);
-                all[n++] = s[t].u[i];
-            }
-        }
-        qsort(all, n, sizeof *all, cmp_user);
+    double peak = 0.0, sum = 0.0;
+    uint64_t users = 0, alerts = 0, alerted = 0, T = (uint64_t)nt;
+    struct score_user top[5];
+    int ntop = 0, dense = 1;
+    for (int i = 0; i < nt; i++) {
+        peak = t[i].peak > peak ? t[i].peak : peak;
+        dense &= t[i].st.dense;
     }
-    *nusers = n;
-    return all;
+    /* Every id, sorted, unless all are compact (then 0 .. max_user). */
+    uint64_t *ids = NULL, nids = 0;
+    if (!dense) {
+        for (int i = 0; i < nt; i++)
+            nids += t[i].st.dense ? t[i].st.cap : t[i].st.map.n;
+        ids = xmalloc((nids ? nids : 1) * sizeof *ids);
+        nids = 0;
+        for (int i = 0; i < nt; i++) {
+            const struct ss_state *st = &t[i].st;
+            for (uint64_t u = 0; st->dense && u < st->cap; u++)
+                if (st->flags[u] & 1)
+                    ids[nids++] = u * T + (uint64_t)i;
+            for (uint64_t s = 0; !st->dense && s <= st->map.mask; s++)
+                if (st->map.keys[s])
+                    ids[nids++] = st->map.keys[s] - 1;
+        }
+        qsort(ids, nids, sizeof *ids, cmp_u64);
+    }
+    uint64_t end = ids ? nids : max_user + 1;
+    for (uint64_t k = 0; k < end; k++) {
+        uint64_t id = ids ? ids[k] : k;
+        const struct ss_state *st = &t[id % T].st;
+        uint64_t u = st->dense ? id / T : hmap_get(&st->map, id);
+        if (u >= st->cap || !(st->flags[u] & 1))
+            continue;
+        users++;
+        sum += st->score[u];
+        alerts += st->alerts[u];
+        alerted += st->alerts[u] > 0;
+        score_top_add(top, &ntop, id, st->alerts[u]);
+    }
+    free(ids);
+    return score_result(total, users, alerts, alerted, peak, sum, top, ntop);
 }
 
 /* A chunk that starts with a smaller ts than the previous chunk ended
@@ -831,68 +952,76 @@ static void ss_check_order(struct input *in, const struct ss_chunk *c)
 static int stream_score(const char *dir, int threads, struct task_out *out, struct err *e)
 {
     struct input in;
-    if (input_open(&in, dir, "stream.csv", threads, 0, out, e) < 0)
+    if (input_open(&in, dir, "stream.csv", threads, SS_CHUNK, 0, out, e) < 0)
         return -1;
     struct fr_names types;
     fr_names_init(&types, csv_stream_types, 6);
-    int nw = input_workers(&in, threads), nt = min_int(threads, MAX_THREADS);
-    struct ss_chunk *chunks = xcalloc((size_t)in.n, sizeof *chunks);
-    struct ss_parser *pw = xcalloc((size_t)nw, sizeof *pw);
-    for (int i = 0; i < nw; i++)
-        pw[i] = (struct ss_parser){.in = &in, .chunks = chunks, .types = &types, .nscorers = nt};
-    par_run(nw, ss_parse, pw, sizeof *pw);
-    free(pw);
-    ss_check_order(&in, chunks);
+    int nt = min_int(threads, MAX_THREADS), nb = 2 * nt + 2;
+    /* Ids beyond this bound for compact ids make the state a map. The
+     * bound needs no first pass: a file of B bytes has under B/14 rows. */
+    uint64_t rows_bound = (uint64_t)(in.f.end - in.f.data) / SS_MIN_LINE + 1;
+    struct ss_pipe pp = {.in = &in, .types = &types, .nt = nt};
+    pp.chunks = xcalloc((size_t)in.n, sizeof *pp.chunks);
+    pp.bufs = xcalloc((size_t)nb, sizeof *pp.bufs);
+    pp.free_bufs = xmalloc((size_t)nb * sizeof *pp.free_bufs);
+    size_t biggest = 0;
+    for (int i = 0; i < in.n; i++) {
+        size_t len = (size_t)(in.pc[i].end - in.pc[i].begin);
+        biggest = len > biggest ? len : biggest;
+    }
+    pp.most = biggest / SS_MIN_LINE + 1;
+    size_t bucket = pp.most * sizeof(struct ss_row), map_size = bucket * (size_t)nt * nb;
+    char *map = xmalloc(map_size);     /* only the pages written get backed */
+    for (int i = 0; i < nb; i++) {
+        pp.bufs[i].r = xmalloc((size_t)nt * sizeof *pp.bufs[i].r);
+        pp.bufs[i].n = xcalloc((size_t)nt, sizeof *pp.bufs[i].n);
+        for (int t = 0; t < nt; t++)
+            pp.bufs[i].r[t] = (struct ss_row *)(void *)(map + ((size_t)i * nt + t) * bucket);
+        pp.free_bufs[pp.nfree++] = i;
+    }
+    pthread_mutex_init(&pp.lock, NULL);
+    pthread_cond_init(&pp.changed, NULL);
+    struct ss_thread *th = xcalloc((size_t)nt, sizeof *th);
+    for (int t = 0; t < nt; t++)
+        th[t] = (struct ss_thread){.pipe = &pp, .self = t,
+                                   .st = {.dense = 1, .limit = (4 * rows_bound + 65536) / (uint64_t)nt}};
+    par_run(nt, ss_work, th, sizeof *th);
+    ss_check_order(&in, pp.chunks);
     int rc = input_error(&in, e);
     if (rc == 0) {
-        uint64_t total = input_rows(&in), max_user = 0, nusers;
+        uint64_t max_user = 0;
         for (int i = 0; i < in.n; i++)
-            max_user = chunks[i].max_user > max_user ? chunks[i].max_user : max_user;
-        int dense = max_user < 4 * total + 65536;
-        struct ss_scorer *s = xcalloc((size_t)nt, sizeof *s);
-        for (int t = 0; t < nt; t++) {
-            s[t] = (struct ss_scorer){.chunks = chunks, .nchunks = in.n, .self = t,
-                                      .nthreads = nt, .dense = dense};
-            if (dense)
-                s[t].u = xcalloc(max_user / (uint64_t)nt + 1, sizeof *s[t].u);
-            else
-                hmap_init(&s[t].map, 1024);
-        }
-        par_run(nt, ss_score, s, sizeof *s);
-        double peak = 0.0, sum = 0.0;
-        uint64_t alerts = 0, alerted = 0;
-        struct score_user top[5];
-        int ntop = 0;
-        for (int t = 0; t < nt; t++)
-            peak = s[t].peak > peak ? s[t].peak : peak;
-        struct ss_user *all = ss_users(s, nt, max_user, &nusers);
-        for (uint64_t i = 0; i < nusers; i++) {
-            sum += all[i].score;
-            alerts += all[i].alerts;
-            alerted += all[i].alerts > 0;
-            score_top_add(top, &ntop, all[i].id, all[i].alerts);
-        }
-        out->result = score_result(total, nusers, alerts, alerted, peak, sum, top, ntop);
-        out->threads_used = nw > nt ? nw : nt;
-        free(all);
-        for (int t = 0; t < nt; t++) {
-            free(s[t].u);
-            if (!dense)
-                hmap_free(&s[t].map);
-        }
-        free(s);
+            max_user = pp.chunks[i].max_user > max_user ? pp.chunks[i].max_user : max_user;
+        out->result = ss_result(th, nt, max_user, input_rows(&in));
+        out->threads_used = nt;
     }
-    for (int i = 0; i < in.n; i++) {
-        for (int t = 0; chunks[i].b && t < nt; t++)
-            free(chunks[i].b[t].r);
-        free(chunks[i].b);
+    for (int t = 0; t < nt; t++) {
+        struct ss_state *st = &th[t].st;
+        free(st->score);
+        free(st->last_ts);
+        free(st->alerts);
+        free(st->flags);
+        if (!st->dense)
+            hmap_free(&st->map);
     }
-    free(chunks);
+    for (int i = 0; i < nb; i++) {
+        free(pp.bufs[i].r);
+        free(pp.bufs[i].n);
+    }
+    free(map);
+    pthread_mutex_destroy(&pp.lock);
+    pthread_cond_destroy(&pp.changed);
+    free(th);
+    free(pp.bufs);
+    free(pp.free_bufs);
+    free(pp.chunks);
     input_close(&in);
     return rc;
 }
 
-int main(int argc, char **argv)
+int THREADS_MAIN(int argc, char **argv);
+
+int THREADS_MAIN(int argc, char **argv)
 {
     return engine_main_all(argc, argv, "c-threads", numeric, groupby, join, sessionize, stream_score);
 }
