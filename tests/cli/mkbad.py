@@ -114,6 +114,17 @@ make("events-two-errors", "events.csv", join(set_field(ls, 400, 3, b"1.0")), "ev
 ls = lines("users.csv")
 dup = ls[2].split(b",")[0]
 make("users-duplicate", "users.csv", join(set_field(ls, 9, 0, dup)), "users.csv:9:")
+# A duplicate and a bad line: whichever comes first is reported.
+make("users-duplicate-first", "users.csv",
+     join(set_field(set_field(ls, 9, 0, dup), 200, 2, b"mars")), "users.csv:9:")
+make("users-bad-first", "users.csv",
+     join(set_field(set_field(ls, 200, 0, dup), 9, 2, b"mars")), "users.csv:9:")
+# Sparse user ids (an engine may index them differently), then a duplicate.
+sparse = ls[:1] + [set_field([l], 1, 0, b"%d" % (int(l.split(b",")[0]) * 1000003 + 7))[0]
+                   for l in ls[1:]]
+sdup = sparse[2].split(b",")[0]
+make("users-sparse-duplicate", "users.csv", join(set_field(sparse, 12, 0, sdup)),
+     "users.csv:12:")
 
 pts = read("points.f64")
 make("points-size", "points.f64", pts[:-8], "points.f64")

@@ -253,6 +253,20 @@ FR_INLINE const char *fr_facts_join(const char *p, const struct fr_names *channe
     return p + len + 1;
 }
 
+/* users.csv: user_id, segment, region (signup_ts is only counted). */
+FR_INLINE const char *fr_users(const char *p, const struct fr_names *segments,
+                               const struct fr_names *regions, struct row *r)
+{
+    uint64_t commas;
+    int pos[4], len = fr_line(p, &commas);
+    if (len < 0 || fr_fields(commas, len, 3, pos) < 0 ||
+        fr_uint(FR_F(0), FR_L(0), &r->id) < 0 ||
+        (r->seg = fr_name(segments, FR_F(1), FR_L(1))) < 0 ||
+        (r->reg = fr_name(regions, FR_F(2), FR_L(2))) < 0)
+        return NULL;
+    return p + len + 1;
+}
+
 /* events.csv: user_id, ts, event_type, amount. */
 FR_INLINE const char *fr_events(const char *p, const struct fr_names *types, struct row *r)
 {

@@ -406,54 +406,86 @@ struct users {
     uint64_t dense_n;
 };
 
+/* Indexes the n users read; a user_id seen before is an error naming its
+ * second line (line i + 2 for row i). */
+static int users_index(struct users *u, const uint64_t *ids, const unsigned char *codes,
+                       uint64_t n, uint64_t max_id, struct err *e)
+{
+    uint64_t dup = UINT64_MAX;
+    if (max_id < 16 * n + 65536) {
+        u->dense_n = max_id + 1;
+        u->dense = xmalloc(u->dense_n);
+        memset(u->dense, NO_USER, u->dense_n);
+        for (uint64_t i = 0; i < n && dup == UINT64_MAX; i++) {
+            if (u->dense[ids[i]] != NO_USER)
+                dup = i;
+            u->dense[ids[i]] = codes[i];
+        }
+    } else {
+        hmap_init(&u->map, n);
+        u->codes = xmalloc(n ? n : 1);
+        for (uint64_t i = 0; i < n && dup == UINT64_MAX; i++) {
+            int added;
+            uint32_t k = hmap_put(&u->map, ids[i], &added);
+            if (!added)
+                dup = i;
+            u->codes[k] = codes[i];
+        }
+    }
+    if (dup == UINT64_MAX)
+        return 0;
+    return err_set(e, 1, "users.csv:%llu: duplicate user_id %llu", (unsigned long long)dup + 2,
+                   (unsigned long long)ids[dup]);
+}
+
+/* Reads users.csv. A bad line stops the reading, but a duplicate user_id
+ * before it is the error to report (the smaller line number wins). */
 static int users_load(const char *dir, struct users *u, struct err *e)
 {
     struct csv_file f;
     memset(u, 0, sizeof *u);
     if (csv_open(&f, dir, "users.csv", e) < 0)
         return -1;
-    hmap_init(&u->map, 1024);
-    uint64_t cap = 0, line = 1, max_id = 0;
+    struct fr_names seg, reg;
+    fr_names_init(&seg, csv_segments, NSEG);
+    fr_names_init(&reg, csv_regions, NREG);
+    uint64_t n = 0, cap = 1024, max_id = 0;
+    uint64_t *ids = xmalloc(cap * sizeof *ids);
+    unsigned char *codes = xmalloc(cap);
+    struct err bad = {0};
     int rc = 0;
-    for (const char *p = f.data; p < f.end && rc == 0;) {
-        const char *ls = p;
+    const char *fast = fr_limit(f.data, f.end);
+    for (const char *p = f.data, *q; p < f.end; p = q, n++) {
         struct row row;
-        int field = 0, added;
-        line++;
-        if (!(p = row_users(p, &row, &field))) {
-            rc = csv_bad_line(&f, line, ls, field, e);
+        int field = 0;
+        if (!(q = p < fast ? fr_users(p, &seg, &reg, &row) : NULL) &&
+            !(q = row_users(p, &row, &field))) {
+            rc = csv_bad_line(&f, n + 2, p, field, &bad);
             break;
         }
-        uint64_t id = row.id;
-        int seg = row.seg, reg = row.reg;
-        uint32_t i = hmap_put(&u->map, id, &added);
-        if (!added) {
-            rc = err_set(e, 1, "users.csv:%llu: duplicate user_id %llu",
-                         (unsigned long long)line, (unsigned long long)id);
-            break;
+        if (n == cap) {
+            ids = xrealloc(ids, (cap *= 2) * sizeof *ids);
+            codes = xrealloc(codes, cap);
         }
-        if (i >= cap)
-            u->codes = xrealloc(u->codes, cap = cap * 2 + 1024);
-        u->codes[i] = (unsigned char)(seg * NREG + reg);
-        max_id = id > max_id ? id : max_id;
+        ids[n] = row.id;
+        codes[n] = (unsigned char)(row.seg * NREG + row.reg);
+        max_id = row.id > max_id ? row.id : max_id;
     }
     if (rc == 0 && f.truncated)
-        rc = csv_truncated(&f, e);
+        rc = csv_truncated(&f, &bad);
     csv_close(&f);
-    if (rc == 0 && max_id < 16 * u->map.n + 65536) {
-        u->dense_n = max_id + 1;
-        u->dense = xmalloc(u->dense_n);
-        memset(u->dense, NO_USER, u->dense_n);
-        for (uint64_t s = 0; s <= u->map.mask; s++)
-            if (u->map.keys[s])
-                u->dense[u->map.keys[s] - 1] = u->codes[u->map.vals[s]];
-    }
-    return rc;
+    int dup = users_index(u, ids, codes, n, max_id, e);
+    free(ids);
+    free(codes);
+    if (dup == 0 && rc < 0)
+        *e = bad;
+    return dup < 0 || rc < 0 ? -1 : 0;
 }
 
 static void users_free(struct users *u)
 {
-    hmap_free(&u->map);
+    if (u->codes)
+        hmap_free(&u->map);
     free(u->codes);
     free(u->dense);
 }
