@@ -179,9 +179,13 @@ FR_INLINE int fr_discount(const char *s, int L, unsigned *hundredths)
     return 0;
 }
 
-/* A name list as words, for matching a field in two compares. */
+/* A name list as words in a small open-addressing table keyed by the first
+ * word: a field is matched with one probe (two for the rare collision) and
+ * three compares, whatever the list's length. */
+#define FR_SLOTS 32
+
 struct fr_names {
-    int n;
+    signed char slot[FR_SLOTS];     /* name index, or -1 */
     int len[8];
     uint64_t w0[8], w1[8];
 };
@@ -193,14 +197,23 @@ FR_INLINE uint64_t fr_prefix(const char *s, int L)
     return w;
 }
 
+FR_INLINE unsigned fr_hash(uint64_t w0)
+{
+    return (unsigned)((w0 * 0x9E3779B97F4A7C15ULL) >> 59);     /* 5 bits: FR_SLOTS */
+}
+
 static inline void fr_names_init(struct fr_names *t, const char *const *names, int n)
 {
-    t->n = n;
-    for (int i = 0; i < n; i++) {
+    memset(t->slot, -1, sizeof t->slot);
+    for (int i = 0; i < n && i < 8; i++) {
         int L = (int)strlen(names[i]);
         t->len[i] = L;
         t->w0[i] = fr_prefix(names[i], L);
         t->w1[i] = L > 8 ? fr_prefix(names[i] + 8, L - 8) : 0;
+        unsigned h = fr_hash(t->w0[i]);
+        while (t->slot[h] >= 0)
+            h = (h + 1) % FR_SLOTS;
+        t->slot[h] = (signed char)i;
     }
 }
 
@@ -217,10 +230,13 @@ FR_INLINE int fr_name(const struct fr_names *t, const char *s, int L)
         if (L < 16)
             b &= (1ULL << (8 * (L - 8))) - 1;
     }
-    for (int i = 0; i < t->n; i++)
+    for (unsigned h = fr_hash(a);; h = (h + 1) % FR_SLOTS) {
+        int i = t->slot[h];
+        if (i < 0)
+            return -1;
         if (t->len[i] == L && t->w0[i] == a && t->w1[i] == b)
             return i;
-    return -1;
+    }
 }
 
 #define FR_F(k) (p + (k ? pos[k - 1] + 1 : 0))                 /* field k's start */

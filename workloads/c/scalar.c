@@ -109,7 +109,7 @@ static int numeric(const char *dir, int threads, struct task_out *out, struct er
         p.mean += delta / (double)p.n;
         p.m2 += delta * (d - p.mean);
     }
-    out->result = num_result(&p);
+    task_done(out, num_result(&p));
     out->threads_used = 1;
     rc = 0;
 out:
@@ -156,7 +156,7 @@ bad:
         break;
     }
     if (st == 0) {
-        out->result = groupby_result(rows, g, m.n);
+        task_done(out, groupby_result(rows, g, m.n));
         out->threads_used = 1;
         rc = 0;
     }
@@ -248,7 +248,7 @@ static int join(const char *dir, int threads, struct task_out *out, struct err *
         rows++;
     }
     if (st == 0) {
-        out->result = join_result(rows, cells);
+        task_done(out, join_result(rows, cells));
         out->threads_used = 1;
     }
     rd_close(&r);
@@ -303,7 +303,7 @@ static int sessionize(const char *dir, int threads, struct task_out *out, struct
     }
     if (st == 0) {
         sess_close(&s, n, start, prev_ts, purchases, carts);
-        out->result = sess_result(&s);
+        task_done(out, sess_result(&s));
         out->threads_used = 1;
     }
     rd_close(&r);
@@ -385,7 +385,7 @@ static int stream_score(const char *dir, int threads, struct task_out *out, stru
             alerted += u[i].alerts > 0;
             score_top_add(top, &ntop, u[i].id, u[i].alerts);
         }
-        out->result = score_result(events, m.n, alerts, alerted, peak, sum, top, ntop);
+        task_done(out, score_result(events, m.n, alerts, alerted, peak, sum, top, ntop));
         out->threads_used = 1;
     }
     free(u);

@@ -10,6 +10,7 @@
 #include "hmap.h"
 #include "numeric_kernel.h"
 #include "tasks.h"
+#include "vexp.h"
 #include "../../common/err.h"
 #include "../../common/xmalloc.h"
 
@@ -45,6 +46,43 @@
 static int min_int(int a, int b)
 {
     return a < b ? a : b;
+}
+
+/* x / d and x % d for a divisor fixed at run time, by multiplication where
+ * x fits 32 bits (Lemire, Kaser and Kurz, "Faster remainder by direct
+ * computation", 2019): a hardware division per row costs more than the
+ * rest of the row's arithmetic. */
+struct divisor {
+    uint64_t d, m;                  /* m = floor(2^64 / d) + 1; unused for d = 1 */
+};
+
+static struct divisor divisor_of(uint64_t d)
+{
+    return (struct divisor){.d = d, .m = d > 1 ? UINT64_MAX / d + 1 : 0};
+}
+
+static inline uint64_t div_by(const struct divisor *v, uint64_t x, uint64_t *rem)
+{
+    if (v->d == 1 || x >> 32) {
+        *rem = x % v->d;
+        return x / v->d;
+    }
+    uint64_t low = v->m * x;
+    *rem = (uint64_t)(((unsigned __int128)low * v->d) >> 64);
+    return (uint64_t)(((unsigned __int128)v->m * x) >> 64);
+}
+
+/* Maps [p, p + len) in one call, in the thread about to read it. */
+static void populate(const void *p, size_t len)
+{
+#ifdef MADV_POPULATE_READ
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t b = (uintptr_t)p & ~(page - 1), e = (uintptr_t)p + len;
+    madvise((void *)b, e - b, MADV_POPULATE_READ);     /* only a hint if refused */
+#else
+    (void)p;
+    (void)len;
+#endif
 }
 
 /* ---- inputs cut into chunks ---- */
@@ -117,16 +155,8 @@ static int input_claim(struct input *in)
  * one, in the thread that reads them: the threads share that work too. */
 static void input_populate(struct input *in, int k)
 {
-#ifdef MADV_POPULATE_READ
-    if (in->f.mapped) {
-        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-        uintptr_t b = (uintptr_t)in->pc[k].begin & ~(page - 1), e = (uintptr_t)in->pc[k].end;
-        madvise((void *)b, e - b, MADV_POPULATE_READ);     /* only a hint if refused */
-    }
-#else
-    (void)in;
-    (void)k;
-#endif
+    if (in->f.mapped)
+        populate(in->pc[k].begin, (size_t)(in->pc[k].end - in->pc[k].begin));
 }
 
 /* The next chunk for the calling thread, mapped, or -1 when all are taken. */
@@ -200,19 +230,36 @@ static void input_close(struct input *in)
 
 /* ---- numeric ---- */
 
-struct num_job {
+#define NUM_CHUNK (1u << 20)    /* points a thread takes at a time */
+
+/* Points are cut into chunks that the threads take in turn; each chunk's
+ * partial is kept and merged in chunk order, so the result does not depend
+ * on which thread took what. */
+struct num_work {
     const double *lat, *lon;
-    uint64_t begin, end;
-    uint64_t bad;           /* first non-finite index, or UINT64_MAX */
-    struct num_part part;
+    uint64_t n;
+    int nchunks;
+    atomic_int next;
+    struct num_part *part;          /* by chunk */
+    uint64_t *bad;                  /* by chunk: first non-finite point, or UINT64_MAX */
 };
 
 static void *num_worker(void *arg)
 {
-    struct num_job *j = arg;
-    int64_t bad = num_kernel(j->lat + j->begin, j->lon + j->begin, j->end - j->begin, &j->part);
-    j->bad = bad < 0 ? UINT64_MAX : j->begin + (uint64_t)bad;
+    struct num_work *w = arg;
+    for (int k; (k = atomic_fetch_add(&w->next, 1)) < w->nchunks;) {
+        uint64_t b = (uint64_t)k * NUM_CHUNK, n = w->n - b < NUM_CHUNK ? w->n - b : NUM_CHUNK;
+        populate(w->lat + b, n * sizeof(double));
+        populate(w->lon + b, n * sizeof(double));
+        int64_t bad = num_kernel(w->lat + b, w->lon + b, n, &w->part[k]);
+        w->bad[k] = bad < 0 ? UINT64_MAX : b + (uint64_t)bad;
+    }
     return NULL;
+}
+
+static void *num_worker_ptr(void *arg)
+{
+    return num_worker(*(struct num_work **)arg);
 }
 
 static int numeric(const char *dir, int threads, struct task_out *out, struct err *e)
@@ -229,42 +276,38 @@ static int numeric(const char *dir, int threads, struct task_out *out, struct er
                        (long long)st.st_size);
     }
     size_t size = (size_t)st.st_size;
-#ifdef MAP_POPULATE
-    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-#else
     void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-#endif
     close(fd);
     if (m == MAP_FAILED)
         return err_set(e, 1, "points.f64: cannot map: %s", strerror(errno));
     out->load_s = engine_now() - out->t_start;
     out->isa = HP_ISA;
     uint64_t n = size / 16;
-    const double *lat = m, *lon = (const double *)m + n;
-    int nt = threads > MAX_THREADS ? MAX_THREADS : threads;
-    if ((uint64_t)nt > n / 4096 + 1)
-        nt = (int)(n / 4096 + 1);
-    struct num_job *jobs = xcalloc((size_t)nt, sizeof *jobs);
-    for (int i = 0; i < nt; i++) {
-        jobs[i].lat = lat;
-        jobs[i].lon = lon;
-        jobs[i].begin = n / (uint64_t)nt * (uint64_t)i;
-        jobs[i].end = i + 1 == nt ? n : n / (uint64_t)nt * (uint64_t)(i + 1);
-    }
-    par_run(nt, num_worker, jobs, sizeof *jobs);
+    struct num_work w = {.lat = m, .lon = (const double *)m + n, .n = n,
+                         .nchunks = (int)((n + NUM_CHUNK - 1) / NUM_CHUNK)};
+    atomic_init(&w.next, 0);
+    w.part = xcalloc((size_t)w.nchunks, sizeof *w.part);
+    w.bad = xcalloc((size_t)w.nchunks, sizeof *w.bad);
+    int nt = min_int(min_int(threads, MAX_THREADS), w.nchunks);
+    struct num_work **args = xmalloc((size_t)nt * sizeof *args);
+    for (int i = 0; i < nt; i++)
+        args[i] = &w;
+    par_run(nt, num_worker_ptr, args, sizeof *args);
     struct num_part total = {0};
     int rc = 0;
-    for (int i = 0; i < nt && rc == 0; i++) {
-        if (jobs[i].bad != UINT64_MAX)
+    for (int k = 0; k < w.nchunks && rc == 0; k++) {
+        if (w.bad[k] != UINT64_MAX)
             rc = err_set(e, 1, "points.f64: point %llu is not finite",
-                         (unsigned long long)jobs[i].bad);
-        num_merge(&total, &jobs[i].part);
+                         (unsigned long long)w.bad[k]);
+        num_merge(&total, &w.part[k]);
     }
     if (rc == 0) {
-        out->result = num_result(&total);
+        task_done(out, num_result(&total));
         out->threads_used = nt;
     }
-    free(jobs);
+    free(args);
+    free(w.part);
+    free(w.bad);
     munmap(m, size);
     return rc;
 }
@@ -379,7 +422,7 @@ static int groupby(const char *dir, int threads, struct task_out *out, struct er
     if (rc == 0) {
         uint64_t ng;
         struct group *g = gb_merge(w, nw, &ng);
-        out->result = groupby_result(input_rows(&in), g, ng);
+        task_done(out, groupby_result(input_rows(&in), g, ng));
         out->threads_used = nw;
         free(g);
     }
@@ -563,7 +606,7 @@ static int join(const char *dir, int threads, struct task_out *out, struct err *
                 }
             }
         }
-        out->result = join_result(kept, cells);
+        task_done(out, join_result(kept, cells));
         out->threads_used = nw;
     }
     free(w);
@@ -678,7 +721,7 @@ static int sessionize(const char *dir, int threads, struct task_out *out, struct
         memset(&s, 0, sizeof s);
         for (int i = 0; i < in.n; i++)
             sess_merge(&s, &chunks[i].s);
-        out->result = sess_result(&s);
+        task_done(out, sess_result(&s));
         out->threads_used = nw;
     }
     free(w);
@@ -720,10 +763,15 @@ struct ss_chunk {
 /* One thread's users: slot user_id / T while ids stay compact (below
  * limit), else (for good, from the block that finds a larger id) the order
  * of first sight through a map. */
+struct ss_user {                    /* what every row reads and writes: 16 bytes */
+    double score;
+    uint64_t last_ts;
+};
+
 struct ss_state {
-    double *score;
-    uint64_t *last_ts, *alerts;
-    unsigned char *flags;           /* bit 0 seen, bit 1 armed */
+    struct ss_user *u;
+    unsigned char *flags;           /* bit 0 seen, bit 1 armed: 1 byte a user */
+    uint64_t *alerts;               /* written only on an alert */
     uint64_t cap;
     int dense;
     uint64_t limit;
@@ -734,6 +782,7 @@ struct ss_pipe {
     struct input *in;
     const struct fr_names *types;
     int nt;
+    struct divisor by_t;            /* nt */
     struct ss_chunk *chunks;
     struct ss_buf *bufs;
     int *free_bufs, nfree;
@@ -754,15 +803,22 @@ static void ss_grow(struct ss_state *st, uint64_t need)
     if (need <= st->cap)
         return;
     uint64_t old = st->cap, cap = need > 2 * old ? need : 2 * old;
-    st->score = xrealloc(st->score, cap * sizeof *st->score);
-    st->last_ts = xrealloc(st->last_ts, cap * sizeof *st->last_ts);
-    st->alerts = xrealloc(st->alerts, cap * sizeof *st->alerts);
+    st->u = xrealloc(st->u, cap * sizeof *st->u);
     st->flags = xrealloc(st->flags, cap);
-    memset(st->score + old, 0, (cap - old) * sizeof *st->score);
-    memset(st->last_ts + old, 0, (cap - old) * sizeof *st->last_ts);
-    memset(st->alerts + old, 0, (cap - old) * sizeof *st->alerts);
+    st->alerts = xrealloc(st->alerts, cap * sizeof *st->alerts);
+    memset(st->u + old, 0, (cap - old) * sizeof *st->u);
     memset(st->flags + old, 0, cap - old);
+    memset(st->alerts + old, 0, (cap - old) * sizeof *st->alerts);
     st->cap = cap;
+}
+
+static void ss_state_free(struct ss_state *st)
+{
+    free(st->u);
+    free(st->flags);
+    free(st->alerts);
+    if (!st->dense)
+        hmap_free(&st->map);
 }
 
 /* Leaves compact slots for the map, keeping every user seen so far. */
@@ -776,24 +832,20 @@ static void ss_to_map(struct ss_state *st, uint64_t T, uint64_t self)
         int added;
         uint64_t i = hmap_put(&m.map, u * T + self, &added);
         ss_grow(&m, i + 1);
-        m.score[i] = st->score[u];
-        m.last_ts[i] = st->last_ts[u];
-        m.alerts[i] = st->alerts[u];
+        m.u[i] = st->u[u];
         m.flags[i] = st->flags[u];
+        m.alerts[i] = st->alerts[u];
     }
-    free(st->score);
-    free(st->last_ts);
-    free(st->alerts);
-    free(st->flags);
+    ss_state_free(st);
     *st = m;
 }
 
 static void ss_parse(struct ss_pipe *pp, int k, struct ss_buf *b)
 {
     struct piece *pc = &pp->in->pc[k];
-    uint64_t T = (uint64_t)pp->nt, n = 0, prev_ts = 0, max_user = 0;
+    uint64_t n = 0, prev_ts = 0, max_user = 0;
     struct ss_chunk c = {.parsed = 1};
-    memset(b->n, 0, T * sizeof *b->n);
+    memset(b->n, 0, (size_t)pp->nt * sizeof *b->n);
     FOR_ROWS(pc, fr_stream(p, pp->types, &row), row_stream(p, &row, &field),
         if (n > 0 && row.ts < prev_ts) {
             piece_fail(pc, p, -1, "ts decreases");
@@ -803,9 +855,10 @@ static void ss_parse(struct ss_pipe *pp, int k, struct ss_buf *b)
             c.first_ts = row.ts;
         prev_ts = row.ts;
         max_user = row.user > max_user ? row.user : max_user;
-        uint64_t t = row.user % T;
+        uint64_t t;
+        div_by(&pp->by_t, row.user, &t);
         b->r[t][b->n[t]++] = (struct ss_row){.ts = row.ts, .user = row.user,
-                                             .w = score_weight(row.type, row.cents)};
+                                             .w = score_weight_flat(row.type, row.cents)};
     );
     c.last_ts = prev_ts;
     c.max_user = max_user;
@@ -820,13 +873,13 @@ static void ss_parse(struct ss_pipe *pp, int k, struct ss_buf *b)
 
 #define SS_BLOCK 256
 
-/* Replays a run of rows in three passes: decay exponents and slots
- * (sequential but cheap), the exp() calls (independent, so they overlap),
- * then the score updates, in file order. */
+/* Replays a run of rows in passes: slots (prefetching each user's state),
+ * decay exponents (sequential but cheap), the exp() calls (vectorised, or
+ * at least independent), then the score updates, in file order. */
 static double ss_replay(struct ss_thread *t, const struct ss_row *r, int n, double peak)
 {
     struct ss_state *st = &t->st;
-    uint64_t slot[SS_BLOCK], T = (uint64_t)t->pipe->nt;
+    uint64_t T = (uint64_t)t->pipe->nt;
     double f[SS_BLOCK];
     if (st->dense) {
         uint64_t top = 0;
@@ -837,29 +890,37 @@ static double ss_replay(struct ss_thread *t, const struct ss_row *r, int n, doub
         else
             ss_grow(st, top / T + 1);
     }
+    uint64_t slot[SS_BLOCK];
     for (int i = 0; i < n; i++) {
         uint64_t u;
         if (st->dense) {
-            u = r[i].user / T;
+            uint64_t rem;
+            u = div_by(&t->pipe->by_t, r[i].user, &rem);
         } else {
             int added;
             u = hmap_put(&st->map, r[i].user, &added);
             ss_grow(st, u + 1);
         }
         slot[i] = u;
-        f[i] = (st->flags[u] & 1) && r[i].ts > st->last_ts[u]
-                   ? -(double)(r[i].ts - st->last_ts[u]) / SCORE_HALF : 0.0;
-        if (!(st->flags[u] & 1)) {
-            st->flags[u] = 3;
-            st->score[u] = 0.0;
-        }
-        st->last_ts[u] = r[i].ts;
+        __builtin_prefetch(&st->u[u], 1);      /* the block's misses then overlap */
+        __builtin_prefetch(&st->flags[u], 1);
     }
-    for (int i = 0; i < n; i++)
-        f[i] = f[i] == 0.0 ? 1.0 : exp(f[i]);
     for (int i = 0; i < n; i++) {
         uint64_t u = slot[i];
-        double score = st->score[u] * f[i];
+        struct ss_user *x = &st->u[u];
+        f[i] = (st->flags[u] & 1) && r[i].ts > x->last_ts
+                   ? -(double)(r[i].ts - x->last_ts) / SCORE_HALF : 0.0;
+        if (!(st->flags[u] & 1)) {
+            st->flags[u] = 3;
+            x->score = 0.0;
+        }
+        x->last_ts = r[i].ts;
+    }
+    vexp_block(f, n);
+    for (int i = 0; i < n; i++) {
+        uint64_t u = slot[i];
+        struct ss_user *x = &st->u[u];
+        double score = x->score * f[i];
         unsigned char fl = st->flags[u];
         if (!(fl & 2) && score < SCORE_REARM)
             fl |= 2;
@@ -870,7 +931,7 @@ static double ss_replay(struct ss_thread *t, const struct ss_row *r, int n, doub
             fl &= (unsigned char)~2;
         }
         st->flags[u] = fl;
-        st->score[u] = score;
+        x->score = score;
     }
     return peak;
 }
@@ -955,7 +1016,7 @@ static json_t *ss_result(const struct ss_thread *t, int nt, uint64_t max_user, u
         if (u >= st->cap || !(st->flags[u] & 1))
             continue;
         users++;
-        sum += st->score[u];
+        sum += st->u[u].score;
         alerts += st->alerts[u];
         alerted += st->alerts[u] > 0;
         score_top_add(top, &ntop, id, st->alerts[u]);
@@ -992,7 +1053,7 @@ static int stream_score(const char *dir, int threads, struct task_out *out, stru
     /* Ids beyond this bound for compact ids make the state a map. The
      * bound needs no first pass: a file of B bytes has under B/14 rows. */
     uint64_t rows_bound = (uint64_t)(in.f.end - in.f.data) / SS_MIN_LINE + 1;
-    struct ss_pipe pp = {.in = &in, .types = &types, .nt = nt};
+    struct ss_pipe pp = {.in = &in, .types = &types, .nt = nt, .by_t = divisor_of((uint64_t)nt)};
     pp.chunks = xcalloc((size_t)in.n, sizeof *pp.chunks);
     pp.bufs = xcalloc((size_t)nb, sizeof *pp.bufs);
     pp.free_bufs = xmalloc((size_t)nb * sizeof *pp.free_bufs);
@@ -1024,18 +1085,11 @@ static int stream_score(const char *dir, int threads, struct task_out *out, stru
         uint64_t max_user = 0;
         for (int i = 0; i < in.n; i++)
             max_user = pp.chunks[i].max_user > max_user ? pp.chunks[i].max_user : max_user;
-        out->result = ss_result(th, nt, max_user, input_rows(&in));
+        task_done(out, ss_result(th, nt, max_user, input_rows(&in)));
         out->threads_used = nt;
     }
-    for (int t = 0; t < nt; t++) {
-        struct ss_state *st = &th[t].st;
-        free(st->score);
-        free(st->last_ts);
-        free(st->alerts);
-        free(st->flags);
-        if (!st->dense)
-            hmap_free(&st->map);
-    }
+    for (int t = 0; t < nt; t++)
+        ss_state_free(&th[t].st);
     for (int i = 0; i < nb; i++) {
         free(pp.bufs[i].r);
         free(pp.bufs[i].n);
