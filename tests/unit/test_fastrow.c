@@ -74,7 +74,7 @@ TEST(FASTROW_TEST)
     fr_names_init(&channels, csv_channels, 4);
     fr_names_init(&ev_types, csv_event_types, 4);
     fr_names_init(&st_types, csv_stream_types, 6);
-    static const char alphabet[] = "0123456789,,..\n\r a-+\tzepw_";
+    static const char alphabet[] = "0123456789,,..\n\r a-+\tzepw_:/";
     uint64_t rng = 42;
     char buf[256];
     int taken = 0, bad = 0;
