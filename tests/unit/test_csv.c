@@ -1,5 +1,6 @@
 #include "harness.h"
 #include "../../workloads/c/csv.h"
+#include "../../workloads/c/tasks.h"
 #include "../../common/err.h"
 
 #include <stdio.h>
@@ -129,4 +130,14 @@ TEST(test_csv_file)
 
     snprintf(text, sizeof text, "rm -rf %s", dir);
     CHECK(system(text) == 0);
+}
+
+TEST(test_revenue_fast)
+{
+    int same = 1;
+    for (unsigned d = 0; d < 100; d++)
+        for (uint64_t q = 1; q <= 10; q++)
+            for (uint64_t c = 0; c < 100000; c += 37)
+                same &= revenue_fast(q, c, d) == revenue(q, c, d);
+    CHECK(same);
 }

@@ -64,6 +64,21 @@ static inline double revenue(uint64_t qty, uint64_t cents, unsigned disc)
 {
     return (double)qty * ((double)cents / 100.0) * (1.0 - (double)disc / 100.0);
 }
+/* The same with (1 - discount) from a table the compiler fills with the
+ * very same values (disc is two digits): one division a row, not two. */
+#define HP_DF(n) (1.0 - (double)(n) / 100.0)
+#define HP_DF10(n) HP_DF(n), HP_DF(n + 1), HP_DF(n + 2), HP_DF(n + 3), HP_DF(n + 4), \
+                   HP_DF(n + 5), HP_DF(n + 6), HP_DF(n + 7), HP_DF(n + 8), HP_DF(n + 9)
+static inline double revenue_fast(uint64_t qty, uint64_t cents, unsigned disc)
+{
+    static const double factor[100] = {
+        HP_DF10(0), HP_DF10(10), HP_DF10(20), HP_DF10(30), HP_DF10(40),
+        HP_DF10(50), HP_DF10(60), HP_DF10(70), HP_DF10(80), HP_DF10(90),
+    };
+    return (double)qty * ((double)cents / 100.0) * factor[disc];
+}
+#undef HP_DF10
+#undef HP_DF
 
 /* join */
 struct join_cell {
