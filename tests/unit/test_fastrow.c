@@ -115,6 +115,18 @@ TEST(FASTROW_TEST)
         }
     }
     CHECK(taken > 10000);       /* many mutants are still valid lines */
+    /* Every name of every list sits in its home slot: one probe. */
+    static const struct {
+        const char *const *names;
+        int n;
+    } lists[] = {{csv_channels, 4}, {csv_segments, 5}, {csv_regions, 8},
+                 {csv_event_types, 4}, {csv_stream_types, 6}};
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
+        struct fr_names t;
+        fr_names_init(&t, lists[l].names, lists[l].n);
+        for (int i = 0; i < lists[l].n; i++)
+            CHECK(t.slot[fr_hash(t.w0[i])] == i);
+    }
     CHECK(bad == 0);
     /* Too long for the fast path: a 17-digit field, a 70-byte line. */
     static const char *const slow[] = {

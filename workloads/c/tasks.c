@@ -277,10 +277,8 @@ void sess_close(struct sess_stats *s, uint64_t events, uint64_t start, uint64_t 
     s->abandoned += carts > 0 && purchases == 0;
     if (events > s->max_events)
         s->max_events = events;
-    int b = 0;
-    while (b < NBUCKETS - 1 && events >= (2ULL << b))
-        b++;
-    s->hist[b]++;
+    int b = 63 - __builtin_clzll(events);      /* [1] [2,3] [4,7] ... [64,inf) */
+    s->hist[b < NBUCKETS - 1 ? b : NBUCKETS - 1]++;
 }
 
 void sess_merge(struct sess_stats *into, const struct sess_stats *p)
