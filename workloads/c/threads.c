@@ -53,7 +53,7 @@ static int min_int(int a, int b)
  * computation", 2019): a hardware division per row costs more than the
  * rest of the row's arithmetic. */
 struct divisor {
-    uint64_t d, m;                  /* m = floor(2^64 / d) + 1; unused for d = 1 */
+    uint64_t d, m;                  /* m = (2^64 - 1) / d + 1; unused for d = 1 */
 };
 
 static struct divisor divisor_of(uint64_t d)
