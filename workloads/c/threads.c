@@ -63,7 +63,11 @@ static struct divisor divisor_of(uint64_t d)
 
 static inline uint64_t div_by(const struct divisor *v, uint64_t x, uint64_t *rem)
 {
-    if (v->d == 1 || x >> 32) {
+    if (v->d == 1) {
+        *rem = 0;
+        return x;
+    }
+    if (x >> 32) {
         *rem = x % v->d;
         return x / v->d;
     }
