@@ -2,6 +2,7 @@
  * machine that produced it. Every field is best effort: what cannot be read
  * is left out, never guessed. */
 #include "agent.h"
+#include "../common/cpu.h"
 #include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/proc.h"
@@ -282,6 +283,8 @@ json_t *agent_probe_json(const char *python)
     set_str(o, "rustc", first_line(rustc));
     json_object_set_new(o, "rust_crates", crate_versions());
     json_object_set_new(o, "payload_build", json_string(HOTPATH_BUILD_FLAGS));
+    /* Which of c-threads' builds this CPU runs (workloads/c/threads-main.c). */
+    json_object_set_new(o, "c_threads_isa", json_string(cpu_has_v3() ? "x86-64-v3" : "baseline"));
     json_object_set_new(o, "agent_version", json_string(HOTPATH_VERSION));
     /* Free space where the data sets go (or the nearest folder that exists). */
     char *dir = xstrdup(agent_home());
