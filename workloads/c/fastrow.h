@@ -329,30 +329,30 @@ FR_INLINE const char *fr_users(const char *p, const struct fr_names *segments,
     return p + len + 1;
 }
 
-/* events.csv: user_id, ts, event_type, amount. */
-FR_INLINE const char *fr_events(const char *p, const struct fr_names *types, struct row *r)
+/* events.csv and stream.csv: two unsigned fields (user_id then ts, or ts
+ * then user_id) into *a and *b, an event type, an amount. */
+FR_INLINE const char *fr_event_line(const char *p, const struct fr_names *types, uint64_t *a,
+                                    uint64_t *b, struct row *r)
 {
     uint64_t commas;
     int pos[4], len = fr_line(p, &commas);
-    if (len < 0 || fr_fields(commas, len, 3, pos) < 0 ||
-        fr_uint(FR_F(0), FR_L(0), &r->user) < 0 || fr_uint(FR_F(1), FR_L(1), &r->ts) < 0 ||
-        (r->type = fr_name(types, FR_F(2), FR_L(2))) < 0 ||
+    if (len < 0 || fr_fields(commas, len, 3, pos) < 0 || fr_uint(FR_F(0), FR_L(0), a) < 0 ||
+        fr_uint(FR_F(1), FR_L(1), b) < 0 || (r->type = fr_name(types, FR_F(2), FR_L(2))) < 0 ||
         fr_money(FR_F(3), FR_L(3), &r->cents) < 0)
         return NULL;
     return p + len + 1;
 }
 
+/* events.csv: user_id, ts, event_type, amount. */
+FR_INLINE const char *fr_events(const char *p, const struct fr_names *types, struct row *r)
+{
+    return fr_event_line(p, types, &r->user, &r->ts, r);
+}
+
 /* stream.csv: ts, user_id, event_type, amount. */
 FR_INLINE const char *fr_stream(const char *p, const struct fr_names *types, struct row *r)
 {
-    uint64_t commas;
-    int pos[4], len = fr_line(p, &commas);
-    if (len < 0 || fr_fields(commas, len, 3, pos) < 0 ||
-        fr_uint(FR_F(0), FR_L(0), &r->ts) < 0 || fr_uint(FR_F(1), FR_L(1), &r->user) < 0 ||
-        (r->type = fr_name(types, FR_F(2), FR_L(2))) < 0 ||
-        fr_money(FR_F(3), FR_L(3), &r->cents) < 0)
-        return NULL;
-    return p + len + 1;
+    return fr_event_line(p, types, &r->ts, &r->user, r);
 }
 
 #undef FR_F

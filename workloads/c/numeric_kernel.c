@@ -19,26 +19,14 @@
 
 typedef int (*block_fn)(const double *lat, const double *lon, int n, struct num_part *b);
 
-/* Folds the points into *b and returns 0, or returns -1 when a point is out
- * of range. Two loops over the block rather than one: each iteration's
- * chain of dependent operations stays short enough for the core to overlap
- * many iterations. */
-static int block_fast(const double *lat, const double *lon, int n, struct num_part *b)
+/* The block's statistics from its distances d[0 .. n). */
+static void block_stats(const double *d, int n, struct num_part *b)
 {
-    double a[BLOCK];
-    int out = 0;
-#pragma omp simd reduction(|:out)
-    for (int i = 0; i < n; i++) {
-        out |= !((lat[i] >= -90.0) & (lat[i] <= 90.0) & (lon[i] >= -180.0) & (lon[i] <= 180.0));
-        a[i] = haversine_a(lat[i], lon[i]);
-    }
-    if (out)
-        return -1;
     double mn = INFINITY, mx = -INFINITY, s1 = 0.0, s2 = 0.0;
     uint64_t low = 0, high = 0;
 #pragma omp simd reduction(min:mn) reduction(max:mx) reduction(+:s1, s2, low, high)
     for (int i = 0; i < n; i++) {
-        double v = arc(a[i]);
+        double v = d[i];
         mn = v < mn ? v : mn;
         mx = v > mx ? v : mx;
         low += v < LO;
@@ -48,6 +36,27 @@ static int block_fast(const double *lat, const double *lon, int n, struct num_pa
         s2 += v * v;
     }
     num_block_part(n, low, high, mn, mx, s1, s2, b);
+}
+
+/* Folds the points into *b and returns 0, or returns -1 when a point is out
+ * of range. Separate loops over the block rather than one: each
+ * iteration's chain of dependent operations stays short enough for the
+ * core to overlap many iterations. */
+static int block_fast(const double *lat, const double *lon, int n, struct num_part *b)
+{
+    double d[BLOCK];
+    int out = 0;
+#pragma omp simd reduction(|:out)
+    for (int i = 0; i < n; i++) {
+        out |= !((lat[i] >= -90.0) & (lat[i] <= 90.0) & (lon[i] >= -180.0) & (lon[i] <= 180.0));
+        d[i] = haversine_a(lat[i], lon[i]);
+    }
+    if (out)
+        return -1;
+#pragma omp simd
+    for (int i = 0; i < n; i++)
+        d[i] = arc(d[i]);
+    block_stats(d, n, b);
     return 0;
 }
 
@@ -55,21 +64,13 @@ static int block_fast(const double *lat, const double *lon, int n, struct num_pa
  * point, or -1. */
 static int block_libm(const double *lat, const double *lon, int n, struct num_part *b)
 {
-    double mn = INFINITY, mx = -INFINITY, s1 = 0.0, s2 = 0.0;
-    uint64_t low = 0, high = 0;
+    double d[BLOCK];
     for (int i = 0; i < n; i++) {
         if (!isfinite(lat[i]) || !isfinite(lon[i]))
             return i;
-        double v = num_distance(lat[i], lon[i]);
-        mn = v < mn ? v : mn;
-        mx = v > mx ? v : mx;
-        low += v < LO;
-        high += v > HI;
-        v = (v < LO ? LO : v > HI ? HI : v) - SHIFT;
-        s1 += v;
-        s2 += v * v;
+        d[i] = num_distance(lat[i], lon[i]);
     }
-    num_block_part(n, low, high, mn, mx, s1, s2, b);
+    block_stats(d, n, b);
     return -1;
 }
 
