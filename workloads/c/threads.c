@@ -762,7 +762,7 @@ struct ss_chunk {
 };
 
 #define SS_MIN_LINE 14              /* "1,1,view,0.00\n" */
-#define SS_CHUNK (1u << 20)         /* smaller chunks than elsewhere: a pipeline */
+#define SS_CHUNK (256u << 10)       /* smaller chunks than elsewhere: a pipeline */
 
 /* One thread's users: slot user_id / T while ids stay compact (below
  * limit), else (for good, from the block that finds a larger id) the order
