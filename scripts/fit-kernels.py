@@ -14,6 +14,7 @@ degrees 7 and 16 (the defaults).  The errors printed are those of Horner's
 rule in double; the C code evaluates by Estrin's scheme, and the unit test
 test_numeric_point measures the whole distance against libm.
 """
+import os
 import sys
 import mpmath as mp
 
@@ -42,7 +43,7 @@ def horner(c, z):
     return r
 
 
-def worst(c, f_double, exact, lo, hi, samples=int(__import__("os").environ.get("FIT_SAMPLES", "200000"))):
+def worst(c, f_double, exact, lo, hi, samples=int(os.environ.get("FIT_SAMPLES", "200000"))):
     w = 0.0
     for i in range(samples + 1):
         x = lo + (hi - lo) * i / samples

@@ -141,3 +141,13 @@ TEST(test_revenue_fast)
                 same &= revenue_fast(q, c, d) == revenue(q, c, d);
     CHECK(same);
 }
+
+TEST(test_score_weight_flat)
+{
+    int same = 1;
+    for (int type = 0; type < 6; type++)
+        for (uint64_t c = 0; c < 2000000; c += 7)
+            same &= score_weight_flat(type, c) == score_weight(type, c);
+    CHECK(same);
+    CHECK(score_weight_flat(0, 123456789012ULL) == score_weight(0, 123456789012ULL));
+}

@@ -261,11 +261,6 @@ static void *num_worker(void *arg)
     return NULL;
 }
 
-static void *num_worker_ptr(void *arg)
-{
-    return num_worker(*(struct num_work **)arg);
-}
-
 static int numeric(const char *dir, int threads, struct task_out *out, struct err *e)
 {
     char *path = xasprintf("%s/points.f64", dir);
@@ -293,10 +288,7 @@ static int numeric(const char *dir, int threads, struct task_out *out, struct er
     w.part = xcalloc((size_t)w.nchunks, sizeof *w.part);
     w.bad = xcalloc((size_t)w.nchunks, sizeof *w.bad);
     int nt = min_int(min_int(threads, MAX_THREADS), w.nchunks);
-    struct num_work **args = xmalloc((size_t)nt * sizeof *args);
-    for (int i = 0; i < nt; i++)
-        args[i] = &w;
-    par_run(nt, num_worker_ptr, args, sizeof *args);
+    par_run(nt, num_worker, &w, 0);     /* stride 0: every thread shares w */
     struct num_part total = {0};
     int rc = 0;
     for (int k = 0; k < w.nchunks && rc == 0; k++) {
@@ -309,7 +301,6 @@ static int numeric(const char *dir, int threads, struct task_out *out, struct er
         task_done(out, num_result(&total));
         out->threads_used = nt;
     }
-    free(args);
     free(w.part);
     free(w.bad);
     munmap(m, size);
