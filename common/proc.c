@@ -177,7 +177,15 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct err *e)
     r->sig = r->signaled ? WTERMSIG(status) : 0;
     r->user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
     r->sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+#ifdef __APPLE__
+    r->max_rss_kb = ru.ru_maxrss / 1024;
+#else
     r->max_rss_kb = ru.ru_maxrss;
+#endif
+    r->minflt = ru.ru_minflt;
+    r->majflt = ru.ru_majflt;
+    r->nvcsw = ru.ru_nvcsw;
+    r->nivcsw = ru.ru_nivcsw;
     if (!r->out.data)
         buf_add(&r->out, "", 0);
     if (!r->err.data)

@@ -23,7 +23,9 @@ struct proc_result {
     int timed_out;
     int exec_errno;             /* the command could not be started */
     double wall_s, user_s, sys_s;
-    long max_rss_kb;
+    long max_rss_kb;            /* KiB on every OS (macOS reports bytes) */
+    long minflt, majflt;        /* page faults: minor (no I/O), major */
+    long nvcsw, nivcsw;         /* context switches: voluntary, involuntary */
     struct buf out, err;
     int out_truncated, err_truncated;
 };
