@@ -22,6 +22,12 @@ int http_post_json(const struct http_opts *o, const char *body, size_t len, long
                    struct err *e);
 /* 1 when url's host is a loopback address (127.0.0.0/8, ::1, localhost). */
 int http_is_loopback(const char *url);
+/* 1 for a literal loopback address or localhost (never a name that
+ * merely looks like one, such as 127.example.com). */
+int http_host_is_loopback(const char *host);
+/* Replaces every occurrence of secret in s (and a trailing beginning of
+ * it, left by a cut) with a mark; s never grows. */
+void http_redact(char *s, const char *secret);
 /* The URL's scheme, lowercased, into out; -1 when it is not a URL. */
 int http_scheme(const char *url, char *out, size_t n);
 

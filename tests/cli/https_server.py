@@ -2,7 +2,9 @@
 
 usage: https_server.py CERT KEY PORTFILE LOGDIR
 Paths: /ok -> 201 and the body saved; /flaky -> 503 once, then 200;
-/deny -> 401; /redirect -> 302 to /ok. Every request is logged.
+/deny -> 401; /redirect -> 302 to /ok; /echo -> 400 whose reason and body
+repeat the Authorization header (a server that leaks the token back).
+With --plain the server speaks plain HTTP. Every request is logged.
 """
 import http.server
 import json
@@ -10,7 +12,8 @@ import os
 import ssl
 import sys
 
-cert, key, portfile, logdir = sys.argv[1:5]
+plain = "--plain" in sys.argv
+cert, key, portfile, logdir = [a for a in sys.argv[1:] if a != "--plain"][:4]
 seen = {}
 
 
@@ -30,6 +33,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(503, "Service Unavailable")
         elif self.path == "/deny":
             self.answer(401, "Unauthorized", "bad token")
+        elif self.path == "/echo":
+            auth = self.headers.get("Authorization") or ""
+            self.answer(400, "Bad " + auth, "you sent: " + auth + "\n\x1b[31m" + auth[:12])
         elif self.path == "/redirect":
             self.send_response(302, "Found")
             self.send_header("Location", "/ok")
@@ -50,9 +56,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-server.socket = ctx.wrap_socket(server.socket, server_side=True)
+if not plain:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
 with open(portfile + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 os.rename(portfile + ".tmp", portfile)

@@ -29,7 +29,8 @@ mkdir -p "$T/log" "$T/log2"
 s1=$!
 "$PY" "$ROOT/tests/cli/https_server.py" "$T/bad.pem" "$T/bad.key" "$T/port2" "$T/log2" &
 s2=$!
-trap 'kill $s1 $s2 2>/dev/null; rm -rf "$T"' EXIT
+s3=
+trap 'kill $s1 $s2 $s3 2>/dev/null; rm -rf "$T"' EXIT
 i=0
 while { [ ! -s "$T/port" ] || [ ! -s "$T/port2" ]; } && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 P=$(cat "$T/port")
@@ -62,12 +63,41 @@ check "401 is named with the status line" grep -q 'HTTP/1.0 401 Unauthorized' "$
 check "401 is not retried" test "$(grep -c deny "$T/log/requests.jsonl")" = 1
 check "the token appears in no output" sh -c "! grep -q tok-8f1d2c '$T/o1' '$T/e1' '$T/o2' '$T/e2' '$T/o3' '$T/e3'"
 
+"$HP" --db "$DB" publish --url "https://127.0.0.1:$P/echo" --cacert "$T/ca.pem" \
+    --token-env HP_TOKEN >"$T/o11" 2>"$T/e11"
+check "a reply that echoes the token fails with exit 1" sh -c "test $? -eq 1 && grep -q 'HTTP/1.0 400' '$T/e11'"
+check "the echoed token is redacted from the message" sh -c "grep -q 'redacted' '$T/e11' && ! grep -q 'tok-8f1d' '$T/o11' '$T/e11'"
+check "control bytes of a reply are not printed" sh -c "! grep -q \"\$(printf '\\033')\" '$T/e11'"
+
 "$HP" --db "$DB" publish --url "https://127.0.0.1:$P/redirect" --cacert "$T/ca.pem" 2>"$T/e4"
 check "a redirect is not followed" sh -c "test $? -eq 1 && grep -q 302 '$T/e4' && ! grep -q '\"/ok\"' '$T/log/requests.jsonl'"
 "$HP" --db "$DB" publish --url "http://127.0.0.1:$P/ok" 2>"$T/e5"
 check "plain http:// is refused (exit 2)" sh -c "test $? -eq 2 && grep -q 'only https' '$T/e5'"
 "$HP" --db "$DB" publish --url "http://192.0.2.1/ok" --insecure-http 2>"$T/e6"
 check "--insecure-http is refused for a non-loopback address" test $? -eq 2
+# A name that merely begins like a loopback address is not loopback,
+# whatever a resolver would answer for it; the token never leaves.
+mkdir -p "$T/log3"
+"$PY" "$ROOT/tests/cli/https_server.py" --plain "$T/good.pem" "$T/good.key" "$T/port3" "$T/log3" &
+s3=$!
+i=0
+while [ ! -s "$T/port3" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+P3=$(cat "$T/port3")
+# Run where no name can be looked up outside (an empty network namespace
+# when this machine allows one), so even a build that tried would not.
+nons=""
+unshare -n true 2>/dev/null && nons="unshare -n"
+for u in "http://127.evil.test:$P3/ok" "http://0x7f000001.example:$P3/ok"; do
+    $nons "$HP" --db "$DB" publish --url "$u" --insecure-http --token-env HP_TOKEN 2>"$T/e12"
+    check "plain http to $u is refused (exit 2)" sh -c "test $? -eq 2 && grep -q 'loopback' '$T/e12'"
+done
+"$HP" --db "$DB" publish --url "http://localhost:$P3/ok" --insecure-http --retries 0 2>"$T/e13"
+check "plain http to localhost works with --insecure-http" test $? -eq 0
+"$HP" --db "$DB" publish --url "http://127.0.0.1:$P3/ok" --insecure-http \
+    --retries 0 2>"$T/e14"
+check "plain http to a literal loopback address works" test $? -eq 0
+check "the plain server saw only the loopback requests" test "$(grep -c '"/ok"' "$T/log3/requests.jsonl")" = 2
+kill $s3 2>/dev/null
 "$HP" --db "$DB" publish --url "https://127.0.0.1:$P2/ok" --cacert "$T/ca.pem" --retries 0 2>"$T/e7"
 check "a certificate for another name is refused" sh -c "test $? -eq 1 && grep -qi 'certificate\|ssl\|subject' '$T/e7'"
 check "the mismatched server got no request" test ! -s "$T/log2/requests.jsonl"
