@@ -3,11 +3,11 @@
 #include "hotpath.h"
 #include "proto.h"
 #include "../common/err.h"
+#include "../common/proc.h"
 #include "../common/xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +30,8 @@ static int local_start(const struct host_cfg *h, char *const *args, const char *
      * misbehaving agent). */
     const char *agent = getenv("HOTPATH_AGENT");
     char *path = agent && *agent ? xstrdup(agent) : xasprintf("%s/bin/hotpath-agent", hp_root());
-    int inp[2], outp[2];
-    FILE *errf = tmpfile();
-    if (!errf || pipe2(inp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0) {
-        free(path);
-        return err_set(e, 1, "%s: cannot create pipes: %s", h->name, strerror(errno));
-    }
+    char *home = h->workdir ? xasprintf("HOTPATH_HOME=%s", h->workdir) : NULL;
+    char *env[] = {home, NULL};
     int nargs = 0;
     while (args[nargs])
         nargs++;
@@ -43,44 +39,39 @@ static int local_start(const struct host_cfg *h, char *const *args, const char *
     argv[0] = path;
     for (int i = 0; i < nargs; i++)
         argv[i + 1] = args[i];
-    pid_t pid = fork();
-    if (pid < 0) {
-        free(argv);
-        free(path);
-        return err_set(e, 1, "%s: fork: %s", h->name, strerror(errno));
+    int rc = -1;
+    struct proc_child pc;
+    struct err why = {0};
+    FILE *errf = tmpfile();
+    if (!errf || fcntl(fileno(errf), F_SETFD, FD_CLOEXEC) < 0) {
+        err_set(e, 1, "%s: cannot create a file for the agent's errors: %s", h->name,
+                strerror(errno));
+        goto out;
     }
-    if (pid == 0) {
-        dup2(inp[0], 0);
-        dup2(outp[1], 1);
-        dup2(fileno(errf), 2);
-        if (h->workdir)
-            setenv("HOTPATH_HOME", h->workdir, 1);
-        signal(SIGPIPE, SIG_DFL);
-        execv(path, argv);
-        fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
-        _exit(127);
+    struct proc_spawn_opts o = {.argv = argv, .env = env, .in = PROC_PIPE, .out = PROC_PIPE,
+                                .err = fileno(errf)};
+    if (proc_spawn(&o, &pc, NULL, &why) < 0) {
+        err_set(e, 1, "%s: %s", h->name, why.msg);
+        goto out;
     }
+    /* The agent stopped reading: finish() tells why. */
+    if (in)
+        proc_write_all(pc.in, in, strlen(in));
+    close(pc.in);
+    struct conn *c = xcalloc(1, sizeof *c);
+    c->pid = pc.pid;
+    c->out = pc.out;
+    c->err = errf;
+    errf = NULL;
+    *out = c;
+    rc = 0;
+out:
+    if (errf)
+        fclose(errf);
     free(argv);
     free(path);
-    close(inp[0]);
-    close(outp[1]);
-    signal(SIGPIPE, SIG_IGN);
-    size_t len = in ? strlen(in) : 0, off = 0;
-    while (off < len) {
-        ssize_t n = write(inp[1], in + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;      /* the agent stopped reading: finish() tells why */
-        off += (size_t)n;
-    }
-    close(inp[1]);
-    struct conn *c = xcalloc(1, sizeof *c);
-    c->pid = pid;
-    c->out = outp[0];
-    c->err = errf;
-    *out = c;
-    return 0;
+    free(home);
+    return rc;
 }
 
 static int local_read_line(struct conn *c, struct buf *line, struct err *e)
@@ -116,8 +107,7 @@ static int local_finish(struct conn *c, int *status, char *tail, size_t n)
 {
     close(c->out);
     int st = 0;
-    while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
-        ;
+    proc_wait(c->pid, &st);
     *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     tail[0] = '\0';
     long size = ftell(c->err);
