@@ -44,13 +44,13 @@ for e in reg["engines"]:
 PYEOF
 }
 
-# engine_list: "NAME TASK LIBRARY" lines, one per engine and task.
+# engine_list: "NAME TASK LIBRARY LENIENT" lines, one per engine and task.
 engine_list() {
     "$PY" - "$ROOT" <<'PYEOF'
 import json, sys
 reg = json.load(open(sys.argv[1] + "/workloads/engines.json"))
 for e in reg["engines"]:
     for t in e["tasks"]:
-        print(e["name"], t, 1 if e.get("library") else 0)
+        print(e["name"], t, 1 if e.get("library") else 0, 1 if e.get("lenient") else 0)
 PYEOF
 }

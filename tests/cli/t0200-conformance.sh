@@ -5,7 +5,7 @@
 
 d=$(tiny)
 engine_list > "$T/engines"
-while read -r name task lib; do
+while read -r name task lib _; do
     cmd=$(engine_cmd "$name")
     prog=${cmd%% *}
     if [ ! -x "$prog" ] && ! command -v "$prog" >/dev/null; then

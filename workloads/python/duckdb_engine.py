@@ -1,9 +1,11 @@
 """python-duckdb: DuckDB's SQL over read_csv with explicit column types,
-`SET threads` from --threads."""
+`SET threads` from --threads, as its users write it: one query per answer.
+It checks what DuckDB's reader checks (a field that does not parse as its
+type, a line with the wrong number of fields, a missing file), nothing more."""
 import os
 
 import hp_engine
-from hp_engine import BadData, T0, CHANNELS, SEGMENTS, REGIONS
+from hp_engine import T0
 
 duckdb = None
 
@@ -28,65 +30,37 @@ USERS_COLUMNS = ("{'user_id': 'UBIGINT', 'segment': 'VARCHAR', 'region': 'VARCHA
                  "'signup_ts': 'VARCHAR'}")
 
 
-def read_csv(path, columns):
-    # strict_mode rejects lines with a wrong number of fields; no quoting.
+def read_csv(data, name, columns):
+    path = os.path.join(data, name)
     return ("read_csv('%s', header = true, delim = ',', quote = '', escape = '', "
-            "columns = %s, strict_mode = true, null_padding = false, auto_detect = false)"
-            % (path.replace("'", "''"), columns))
-
-
-def enum_sql(name, values):
-    return "CREATE TYPE %s AS ENUM (%s)" % (name, ", ".join("'%s'" % v for v in values))
+            "columns = %s, auto_detect = false)" % (path.replace("'", "''"), columns))
 
 
 def groupby(data, threads):
-    path = hp_engine.check_text_file(data, "facts.csv")
     con = connect(threads)
-    con.execute("CREATE VIEW facts AS SELECT product_id, quantity, unit_price, "
-                "quantity::DOUBLE * unit_price * (1.0 - discount) AS revenue FROM "
-                + read_csv(path, FACTS_COLUMNS))
     con.execute("CREATE TEMP TABLE g AS SELECT product_id, count(*) AS n, sum(quantity) AS qty, "
-                "sum(revenue) AS revenue, max(unit_price) AS max_price FROM facts "
-                "GROUP BY product_id")
-    rows, groups, total, nulls = con.execute(
-        "SELECT sum(n), count(*), sum(revenue), count(*) - count(qty) FROM g").fetchone()
-    if not rows:
-        raise BadData("facts.csv:2: no data rows")
+                "sum(quantity::DOUBLE * unit_price * (1.0 - discount)) AS revenue, "
+                "max(unit_price) AS max_price FROM " + read_csv(data, "facts.csv", FACTS_COLUMNS)
+                + " GROUP BY product_id")
+    rows, groups, total = con.execute("SELECT sum(n), count(*), sum(revenue) FROM g").fetchone()
     top = con.execute("SELECT product_id, n, qty, revenue, max_price FROM g "
                       "ORDER BY revenue DESC, product_id LIMIT 10").fetchall()
-    result = {"rows": int(rows), "groups": int(groups), "total_revenue": float(total),
+    result = {"rows": int(rows or 0), "groups": int(groups), "total_revenue": float(total or 0),
               "top": [[int(p), int(n), int(q), float(r), float(m)] for p, n, q, r, m in top]}
     return result, None, None
 
 
 def join(data, threads):
-    upath = hp_engine.check_text_file(data, "users.csv")
-    fpath = hp_engine.check_text_file(data, "facts.csv")
     con = connect(threads)
-    con.execute(enum_sql("segment_t", SEGMENTS))
-    con.execute(enum_sql("region_t", REGIONS))
-    con.execute(enum_sql("channel_t", CHANNELS))
-    con.execute("CREATE TEMP TABLE users AS SELECT user_id, segment::segment_t AS segment, "
-                "region::region_t AS region FROM " + read_csv(upath, USERS_COLUMNS))
-    n, distinct = con.execute("SELECT count(*), count(DISTINCT user_id) FROM users").fetchone()
-    if n == 0:
-        raise BadData("users.csv:2: no data rows")
-    if n != distinct:
-        raise BadData("users.csv: duplicate user_id")
     out = con.execute(
-        "WITH f AS (SELECT user_id, ts, quantity, channel::channel_t AS channel, "
-        "  quantity::DOUBLE * unit_price * (1.0 - discount) AS revenue FROM "
-        + read_csv(fpath, FACTS_COLUMNS) + "), "
-        "checked AS (SELECT count(*) AS n FROM f), "
-        "kept AS (SELECT * FROM f WHERE ts >= %d AND channel <> 'partner') "
-        "SELECT u.segment::VARCHAR AS segment, u.region::VARCHAR AS region, count(*), "
-        "sum(k.quantity), sum(k.revenue), (SELECT n FROM checked) "
-        "FROM kept k JOIN users u USING (user_id) GROUP BY ALL "
-        "ORDER BY 1, 2" % (T0 + 2592000)).fetchall()
+        "SELECT u.segment, u.region, count(*), sum(f.quantity), "
+        "sum(f.quantity::DOUBLE * f.unit_price * (1.0 - f.discount)) "
+        "FROM " + read_csv(data, "facts.csv", FACTS_COLUMNS) + " f JOIN "
+        + read_csv(data, "users.csv", USERS_COLUMNS) + " u USING (user_id) "
+        "WHERE f.ts >= %d AND f.channel <> 'partner' GROUP BY ALL ORDER BY 1, 2"
+        % (T0 + 2592000)).fetchall()
     result = {"rows": int(sum(r[2] for r in out)),
-              "segments": [[s, r, int(o), int(q), float(v)] for s, r, o, q, v, _ in out]}
-    if out and not out[0][5]:
-        raise BadData("facts.csv:2: no data rows")
+              "segments": [[s, r, int(o), int(q), float(v)] for s, r, o, q, v in out]}
     return result, None, None
 
 

@@ -89,42 +89,4 @@ def main(engine, tasks, set_threads=None, load=None, threads_used=None):
     sys.stdout.flush()
 
 
-# ---- the fixed schemas of WORKLOADS.md ----
-
-HEADERS = {
-    "facts.csv": "order_id,user_id,product_id,ts,quantity,unit_price,discount,channel",
-    "users.csv": "user_id,segment,region,signup_ts",
-    "events.csv": "user_id,ts,event_type,amount",
-    "stream.csv": "ts,user_id,event_type,amount",
-}
-CHANNELS = ["web", "app", "store", "partner"]
-SEGMENTS = ["consumer", "smb", "enterprise", "education", "government"]
-REGIONS = ["na-east", "na-west", "eu-north", "eu-south", "apac", "latam", "mea", "anz"]
-EVENT_TYPES = ["view", "click", "cart", "purchase"]
-STREAM_TYPES = ["view", "login", "purchase", "refund", "password_reset", "chargeback"]
 T0 = 1700000000
-
-
-def check_text_file(data, name):
-    """Checks what a dataframe library does not: the exact header, that no
-    line holds a carriage return and that the last line ends with a newline.
-    Returns the path. Runs at memchr speed over the mapped file."""
-    import mmap
-    path = os.path.join(data, name)
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        if size == 0:
-            raise BadData("%s:1: empty file (no header)" % name)
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            nl = m.find(b"\n")
-            header = m[:nl if nl >= 0 else min(size, 100)].decode("ascii", "replace")
-            if header != HEADERS[name]:
-                raise BadData("%s:1: header is '%s', expected '%s'"
-                              % (name, header, HEADERS[name]))
-            if m.find(b"\r") >= 0:
-                raise BadData("%s: carriage return in the file" % name)
-            if m[size - 1:size] != b"\n":
-                raise BadData("%s: last line does not end with a newline" % name)
-            if nl + 1 == size:
-                raise BadData("%s:2: no data rows" % name)
-    return path
