@@ -10,7 +10,8 @@ LIBS    := -ljansson -lm
 BIN     := bin
 
 COMMON_SRC := common/xmalloc.c common/err.c common/buf.c common/sha256.c common/check.c \
-              common/proc.c common/exe.c common/cpu.c common/clock.c
+              common/proc.c common/exe.c common/cpu.c common/clock.c \
+              common/strset.c
 COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
 GEN_OBJ    := build/workloads/gen/gen.o
 ENGINE_OBJ := build/workloads/c/csv.o build/workloads/c/tasks.o

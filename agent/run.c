@@ -326,6 +326,8 @@ static int profile_of(json_t *plan, struct gen_profile *p)
     uint64_t *fields[4] = {&p->facts, &p->events, &p->stream, &p->points};
     for (int k = 0; k < 4; k++) {
         json_t *v = json_object_get(sizes, keys[k]);
+        if (json_is_integer(v) && json_integer_value(v) > 1000000000)
+            return -1;      /* the controller bounds sizes; a plan above is not ours */
         if (json_is_integer(v) && json_integer_value(v) > 0) {
             *fields[k] = (uint64_t)json_integer_value(v);
             snprintf(p->name, sizeof p->name, "custom");
@@ -411,7 +413,7 @@ int agent_run(int argc, char **argv)
     r.reference = json_object_get(plan, "reference");
     struct gen_profile prof;
     if (profile_of(plan, &prof) < 0)
-        die("run: the plan names no known profile");
+        die("run: the plan names no known profile, or sizes over 1000000000");
 
     char *jdir = xasprintf("%s/journal", agent_home());
     char *jpath = xasprintf("%s/%s.jsonl", jdir, r.sweep);

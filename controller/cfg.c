@@ -3,6 +3,7 @@
 #include "hotpath.h"
 #include "../common/check.h"
 #include "../common/err.h"
+#include "../common/strset.h"
 #include "../common/xmalloc.h"
 
 #include <stdlib.h>
@@ -16,6 +17,11 @@ static const char *const host_keys[] = {"name", "transport", "address", "port", 
                                         "exec_prefix", "workdir", "python", "passphrase_env",
                                         "lost_after_s", "connect_timeout_s", "comment", NULL};
 static const char *const top_keys[] = {"sweep", "hosts", "comment", NULL};
+static const char *const engine_keys[] = {"name", "argv", "tasks", "needs", "library",
+                                          "comment", NULL};
+
+/* Row and point counts a host can generate: 200 times the seed profile. */
+#define MAX_SIZE 1000000000LL
 
 static int known(const char *const *keys, const char *k)
 {
@@ -75,6 +81,101 @@ static void expand_tilde(json_t *h, const char *key)
     }
 }
 
+/* "~/x" for a host's workdir: the controller's home for a local host, the
+ * login directory (where relative remote paths start) for an SSH host. The
+ * root itself is refused: the agent would make /data and /journal. */
+static int workdir_of(const struct cfg *c, json_t *h, const char *where, int local,
+                      struct err *e)
+{
+    const char *v = json_string_value(json_object_get(h, "workdir"));
+    if (!v)
+        return 0;
+    if (!*v)
+        return err_set(e, 1, "%s: '%s.workdir' is empty", c->path, where);
+    if (v[0] == '~' && (v[1] == '/' || !v[1])) {
+        const char *home = getenv("HOME");
+        const char *rest = v[1] ? v + 2 : "";
+        char *x = local ? xasprintf("%s/%s", home && *home ? home : ".", rest)
+                        : xstrdup(*rest ? rest : ".");
+        json_object_set_new(h, "workdir", json_string(x));
+        free(x);
+        v = json_string_value(json_object_get(h, "workdir"));
+    } else if (v[0] == '~') {
+        return err_set(e, 1, "%s: '%s.workdir': '%s' (only ~/ is understood, not ~user)",
+                       c->path, where, v);
+    }
+    int only_root = v[0] == '/';
+    for (const char *p = v; *p && only_root; p++)
+        only_root = *p == '/' || (*p == '.' && (p[1] == '/' || !p[1]) && p[-1] == '/');
+    if (only_root)
+        return err_set(e, 1, "%s: '%s.workdir' may not be the root directory", c->path, where);
+    return 0;
+}
+
+static int load_host(struct cfg *c, json_t *h, int i, struct host_cfg *hc,
+                     struct strset *names, struct err *e)
+{
+    char where[32];
+    snprintf(where, sizeof where, "hosts[%d]", i);
+    if (!json_is_object(h))
+        return err_set(e, 1, "%s: '%s' must be an object", c->path, where);
+    if (check_keys(c, h, host_keys, where, e) < 0)
+        return -1;
+    static const char *const strs[] = {"name", "transport", "address", "user", "identity",
+                                       "known_hosts", "host_key", "jump", "exec_prefix",
+                                       "workdir", "python", "passphrase_env", NULL};
+    for (const char *const *k = strs; *k; k++)
+        if (want_type(c, h, *k, where, is_string, "a string", e) < 0)
+            return -1;
+    if (want_type(c, h, "port", where, is_int, "an integer", e) < 0 ||
+        want_type(c, h, "lost_after_s", where, is_num, "a number", e) < 0 ||
+        want_type(c, h, "connect_timeout_s", where, is_num, "a number", e) < 0)
+        return -1;
+    expand_tilde(h, "identity");
+    expand_tilde(h, "known_hosts");
+    hc->name = str_of(h, "name", NULL);
+    if (!hc->name || !*hc->name)
+        return err_set(e, 1, "%s: '%s.name' is required", c->path, where);
+    if (!strset_add(names, hc->name))
+        return err_set(e, 1, "%s: host name '%s' is used twice", c->path, hc->name);
+    hc->transport = str_of(h, "transport", "local");
+    if (strcmp(hc->transport, "local") && strcmp(hc->transport, "ssh"))
+        return err_set(e, 1, "%s: '%s.transport' must be \"local\" or \"ssh\", not '%s'",
+                       c->path, where, hc->transport);
+    hc->address = str_of(h, "address", NULL);
+    if (!strcmp(hc->transport, "ssh") && !hc->address)
+        return err_set(e, 1, "%s: '%s.address' is required for transport ssh", c->path,
+                       where);
+    hc->user = str_of(h, "user", NULL);
+    hc->identity = str_of(h, "identity", NULL);
+    hc->known_hosts = str_of(h, "known_hosts", NULL);
+    hc->host_key = str_of(h, "host_key", "strict");
+    if (strcmp(hc->host_key, "strict") && strcmp(hc->host_key, "accept-new"))
+        return err_set(e, 1, "%s: '%s.host_key' must be \"strict\" or \"accept-new\"",
+                       c->path, where);
+    hc->jump = str_of(h, "jump", NULL);
+    hc->exec_prefix = str_of(h, "exec_prefix", NULL);
+    if (workdir_of(c, h, where, !strcmp(hc->transport, "local"), e) < 0)
+        return -1;
+    hc->workdir = str_of(h, "workdir", NULL);
+    hc->python = str_of(h, "python", NULL);
+    hc->passphrase_env = str_of(h, "passphrase_env", NULL);
+    json_t *port = json_object_get(h, "port");
+    if (port && (json_integer_value(port) < 1 || json_integer_value(port) > 65535)) {
+        return err_set(e, 1, "%s: '%s.port' must be 1..65535, not %" JSON_INTEGER_FORMAT,
+                       c->path, where, json_integer_value(port));
+    }
+    hc->port = port ? (int)json_integer_value(port) : 22;
+    hc->lost_after_s = json_is_number(json_object_get(h, "lost_after_s"))
+                     ? json_number_value(json_object_get(h, "lost_after_s")) : 60;
+    hc->connect_timeout_s = json_is_number(json_object_get(h, "connect_timeout_s"))
+                          ? json_number_value(json_object_get(h, "connect_timeout_s")) : 10;
+    if (hc->lost_after_s <= 0 || hc->connect_timeout_s <= 0)
+        return err_set(e, 1, "%s: '%s.lost_after_s' and 'connect_timeout_s' must be positive",
+                       c->path, where);
+    return 0;
+}
+
 static int load_hosts(struct cfg *c, struct err *e)
 {
     json_t *hosts = json_object_get(c->root, "hosts");
@@ -86,75 +187,23 @@ static int load_hosts(struct cfg *c, struct err *e)
         return err_set(e, 1, "%s: 'hosts' must be a non-empty array", c->path);
     c->nhosts = (int)json_array_size(hosts);
     c->hosts = xcalloc((size_t)c->nhosts, sizeof *c->hosts);
-    for (int i = 0; i < c->nhosts; i++) {
-        json_t *h = json_array_get(hosts, (size_t)i);
-        char where[32];
-        snprintf(where, sizeof where, "hosts[%d]", i);
-        if (!json_is_object(h))
-            return err_set(e, 1, "%s: '%s' must be an object", c->path, where);
-        if (check_keys(c, h, host_keys, where, e) < 0)
-            return -1;
-        static const char *const strs[] = {"name", "transport", "address", "user", "identity",
-                                           "known_hosts", "host_key", "jump", "exec_prefix",
-                                           "workdir", "python", "passphrase_env", NULL};
-        for (const char *const *k = strs; *k; k++)
-            if (want_type(c, h, *k, where, is_string, "a string", e) < 0)
-                return -1;
-        if (want_type(c, h, "port", where, is_int, "an integer", e) < 0 ||
-            want_type(c, h, "lost_after_s", where, is_num, "a number", e) < 0 ||
-            want_type(c, h, "connect_timeout_s", where, is_num, "a number", e) < 0)
-            return -1;
-        struct host_cfg *hc = &c->hosts[i];
-        expand_tilde(h, "identity");
-        expand_tilde(h, "known_hosts");
-        hc->name = str_of(h, "name", NULL);
-        if (!hc->name || !*hc->name)
-            return err_set(e, 1, "%s: '%s.name' is required", c->path, where);
-        for (int k = 0; k < i; k++)
-            if (!strcmp(c->hosts[k].name, hc->name))
-                return err_set(e, 1, "%s: host name '%s' is used twice", c->path, hc->name);
-        hc->transport = str_of(h, "transport", "local");
-        if (strcmp(hc->transport, "local") && strcmp(hc->transport, "ssh"))
-            return err_set(e, 1, "%s: '%s.transport' must be \"local\" or \"ssh\", not '%s'",
-                           c->path, where, hc->transport);
-        hc->address = str_of(h, "address", NULL);
-        if (!strcmp(hc->transport, "ssh") && !hc->address)
-            return err_set(e, 1, "%s: '%s.address' is required for transport ssh", c->path,
-                           where);
-        hc->user = str_of(h, "user", NULL);
-        hc->identity = str_of(h, "identity", NULL);
-        hc->known_hosts = str_of(h, "known_hosts", NULL);
-        hc->host_key = str_of(h, "host_key", "strict");
-        if (strcmp(hc->host_key, "strict") && strcmp(hc->host_key, "accept-new"))
-            return err_set(e, 1, "%s: '%s.host_key' must be \"strict\" or \"accept-new\"",
-                           c->path, where);
-        hc->jump = str_of(h, "jump", NULL);
-        hc->exec_prefix = str_of(h, "exec_prefix", NULL);
-        hc->workdir = str_of(h, "workdir", NULL);
-        hc->python = str_of(h, "python", NULL);
-        hc->passphrase_env = str_of(h, "passphrase_env", NULL);
-        hc->port = json_is_integer(json_object_get(h, "port"))
-                 ? (int)json_integer_value(json_object_get(h, "port")) : 22;
-        hc->lost_after_s = json_is_number(json_object_get(h, "lost_after_s"))
-                         ? json_number_value(json_object_get(h, "lost_after_s")) : 60;
-        hc->connect_timeout_s = json_is_number(json_object_get(h, "connect_timeout_s"))
-                              ? json_number_value(json_object_get(h, "connect_timeout_s")) : 10;
-        if (hc->lost_after_s <= 0 || hc->connect_timeout_s <= 0)
-            return err_set(e, 1, "%s: '%s.lost_after_s' and 'connect_timeout_s' must be positive",
-                           c->path, where);
+    struct strset names;
+    strset_init(&names);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < c->nhosts; i++)
+        rc = load_host(c, json_array_get(hosts, (size_t)i), i, &c->hosts[i], &names, e);
+    for (int i = 0; rc == 0 && i < c->nhosts; i++) {
+        const char *j = c->hosts[i].jump;
+        if (j && (!strset_has(&names, j) || !strcmp(j, c->hosts[i].name)))
+            rc = err_set(e, 1, "%s: 'hosts[%d].jump': no other host is named '%s'", c->path,
+                         i, j);
     }
+    strset_free(&names);
+    if (rc < 0)
+        return -1;
     c->nhosts_all = c->nhosts;
     c->all_hosts = xmalloc((size_t)c->nhosts * sizeof *c->all_hosts);
     memcpy(c->all_hosts, c->hosts, (size_t)c->nhosts * sizeof *c->all_hosts);
-    for (int i = 0; i < c->nhosts; i++) {
-        const char *j = c->hosts[i].jump;
-        int found = 0;
-        for (int k = 0; j && k < c->nhosts; k++)
-            found |= k != i && !strcmp(c->hosts[k].name, j);
-        if (j && !found)
-            return err_set(e, 1, "%s: 'hosts[%d].jump': no other host is named '%s'", c->path,
-                           i, j);
-    }
     return 0;
 }
 
@@ -274,6 +323,42 @@ static int in_list(json_t *list, const char *s)
     return 0;
 }
 
+/* An engine of the user's: known keys and tasks, a command, and a name of
+ * its own. A built-in name (the reference above all) would take the place
+ * of the engine whose results every other run is checked against. */
+static int check_extra_engine(const struct cfg *c, json_t *v, size_t i, struct strset *taken,
+                              struct err *e)
+{
+    char where[48];
+    snprintf(where, sizeof where, "sweep.extra_engines[%zu]", i);
+    if (!json_is_object(v))
+        return err_set(e, 1, "%s: '%s' must be an object", c->path, where);
+    if (check_keys(c, v, engine_keys, where, e) < 0)
+        return -1;
+    json_t *name = json_object_get(v, "name"), *argv = json_object_get(v, "argv");
+    json_t *tasks = json_object_get(v, "tasks"), *x;
+    if (!json_is_string(name) || !*json_string_value(name) || !json_is_array(argv) ||
+        !json_array_size(argv) || !json_is_array(tasks) || !json_array_size(tasks))
+        return err_set(e, 1, "%s: '%s' needs \"name\", \"argv\" and \"tasks\" (non-empty)",
+                       c->path, where);
+    size_t k;
+    json_array_foreach(argv, k, x)
+        if (!json_is_string(x))
+            return err_set(e, 1, "%s: '%s.argv[%zu]' must be a string", c->path, where, k);
+    json_array_foreach(tasks, k, x)
+        if (!json_is_string(x) || !check_known_task(json_string_value(x)))
+            return err_set(e, 1, "%s: '%s.tasks[%zu]': unknown task '%s' (numeric, groupby, "
+                           "join, sessionize, stream-score)", c->path, where, k,
+                           json_is_string(x) ? json_string_value(x) : "?");
+    if (want_type(c, v, "needs", where, is_string, "a string", e) < 0)
+        return -1;
+    if (!strset_add(taken, json_string_value(name)))
+        return err_set(e, 1, "%s: '%s.name': '%s' is already an engine's name (built-in or "
+                       "extra); give yours a name of its own", c->path, where,
+                       json_string_value(name));
+    return 0;
+}
+
 int cfg_check_sweep(struct cfg *c, json_t *registry, struct err *e)
 {
     json_t *sw = c->sweep;
@@ -297,15 +382,20 @@ int cfg_check_sweep(struct cfg *c, json_t *registry, struct err *e)
                            json_is_string(v) ? json_string_value(v) : "?");
     /* Extra engines join the registry for this sweep. */
     json_t *known_engines = json_object_get(registry, "engines");
+    struct strset taken;
+    strset_init(&taken);
+    json_array_foreach(known_engines, i, v)
+        if (json_is_string(json_object_get(v, "name")))
+            strset_add(&taken, json_string_value(json_object_get(v, "name")));
+    int bad = 0;
     json_array_foreach(json_object_get(sw, "extra_engines"), i, v) {
-        if (!json_is_object(v) || !json_is_string(json_object_get(v, "name")) ||
-            !json_is_array(json_object_get(v, "argv")) ||
-            !json_is_array(json_object_get(v, "tasks")) ||
-            json_array_size(json_object_get(v, "argv")) == 0)
-            return err_set(e, 1, "%s: 'sweep.extra_engines[%zu]' needs \"name\", \"argv\" "
-                           "(non-empty array) and \"tasks\"", c->path, i);
+        if ((bad = check_extra_engine(c, v, i, &taken, e)) < 0)
+            break;
         json_array_append(known_engines, v);
     }
+    strset_free(&taken);
+    if (bad < 0)
+        return -1;
     json_t *engines = json_object_get(sw, "engines");
     if (json_is_string(engines)) {
         engines = json_array();
@@ -352,9 +442,10 @@ int cfg_check_sweep(struct cfg *c, json_t *registry, struct err *e)
         if (strcmp(k, "facts") && strcmp(k, "events") && strcmp(k, "stream") &&
             strcmp(k, "points"))
             return err_set(e, 1, "%s: unknown key 'sweep.sizes.%s'", c->path, k);
-        if (!json_is_integer(v) || json_integer_value(v) < 1)
-            return err_set(e, 1, "%s: 'sweep.sizes.%s' must be a positive integer", c->path,
-                           k);
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > MAX_SIZE)
+            return err_set(e, 1, "%s: 'sweep.sizes.%s' must be an integer from 1 to %lld",
+                           c->path, k, MAX_SIZE);
     }
     return 0;
 }

@@ -87,6 +87,85 @@ TEST(test_cfg)
     CHECK(hp_split_list(",", 0, &e) == NULL);
 }
 
+/* cfg_load then cfg_check_sweep against a registry holding c-scalar. */
+static int sweep_text(const char *text, struct cfg *out, struct err *e)
+{
+    char path[] = "/tmp/hp-cfg-XXXXXX";
+    int fd = mkstemp(path);
+    if (write(fd, text, strlen(text)) < 0)
+        return -2;
+    close(fd);
+    struct cfg c;
+    json_t *reg = json_pack("{s:s, s:[{s:s, s:[s], s:[s]}]}", "reference", "c-scalar",
+                            "engines", "name", "c-scalar", "argv", "{bin}/c-scalar", "tasks",
+                            "join");
+    int rc = cfg_load(path, &c, e);
+    if (rc == 0)
+        rc = cfg_check_sweep(&c, reg, e);
+    json_decref(reg);
+    unlink(path);
+    if (out && rc == 0)
+        *out = c;
+    else
+        cfg_free(&c);
+    return rc;
+}
+
+TEST(test_cfg_limits)
+{
+    struct err e = {0};
+    CHECK(sweep_text("{\"hosts\": [{\"name\": \"a\", \"transport\": \"ssh\", \"address\": \"x\", "
+                     "\"port\": 0}]}", NULL, &e) < 0 && strstr(e.msg, "port' must be 1..65535"));
+    CHECK(sweep_text("{\"hosts\": [{\"name\": \"a\", \"transport\": \"ssh\", \"address\": \"x\", "
+                     "\"port\": 65536}]}", NULL, &e) < 0 && strstr(e.msg, "65535"));
+    CHECK(sweep_text("{\"hosts\": [{\"name\": \"a\", \"transport\": \"ssh\", \"address\": \"x\", "
+                     "\"port\": 65535}]}", NULL, &e) == 0);
+    CHECK(sweep_text("{\"sweep\": {\"sizes\": {\"facts\": 9223372036854775807}}}", NULL, &e) < 0
+          && strstr(e.msg, "sizes.facts' must be an integer from 1 to"));
+    CHECK(sweep_text("{\"sweep\": {\"sizes\": {\"points\": 1000000000}}}", NULL, &e) == 0);
+    CHECK(sweep_text("{\"sweep\": {\"extra_engines\": [{\"name\": \"c-scalar\", \"argv\": "
+                     "[\"/bin/true\"], \"tasks\": [\"join\"]}]}}", NULL, &e) < 0 &&
+          strstr(e.msg, "'c-scalar' is already an engine's name"));
+    CHECK(sweep_text("{\"sweep\": {\"extra_engines\": [{\"name\": \"m\", \"argv\": [\"x\"], "
+                     "\"tasks\": [\"join\"]}, {\"name\": \"m\", \"argv\": [\"y\"], \"tasks\": "
+                     "[\"join\"]}]}}", NULL, &e) < 0 && strstr(e.msg, "extra_engines[1].name"));
+    CHECK(sweep_text("{\"sweep\": {\"extra_engines\": [{\"name\": \"m\", \"argv\": [\"x\"], "
+                     "\"tasks\": [\"join\"], \"taks\": 1}]}}", NULL, &e) < 0 &&
+          strstr(e.msg, "unknown key 'sweep.extra_engines[0].taks'"));
+    CHECK(sweep_text("{\"sweep\": {\"extra_engines\": [{\"name\": \"m\", \"argv\": [\"x\"], "
+                     "\"tasks\": [\"jion\"]}]}}", NULL, &e) < 0 && strstr(e.msg, "'jion'"));
+    CHECK(sweep_text("{\"sweep\": {\"extra_engines\": [{\"name\": \"m\", \"argv\": [\"x\"], "
+                     "\"tasks\": [\"join\"], \"needs\": \"x\"}]}}", NULL, &e) == 0);
+    CHECK(sweep_text("{\"hosts\": [{\"name\": \"a\", \"workdir\": \"/\"}]}", NULL, &e) < 0 &&
+          strstr(e.msg, "root directory"));
+    CHECK(sweep_text("{\"hosts\": [{\"name\": \"a\", \"workdir\": \"//./\"}]}", NULL, &e) < 0);
+    CHECK(sweep_text("{\"hosts\": [{\"name\": \"a\", \"workdir\": \"/.x\"}]}", NULL, &e) == 0);
+    struct cfg c;
+    char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    setenv("HOME", "/home/someone", 1);
+    CHECK(sweep_text("{\"hosts\": [{\"name\": \"a\", \"workdir\": \"~/hp work\"}, {\"name\": "
+                     "\"b\", \"transport\": \"ssh\", \"address\": \"x\", \"workdir\": "
+                     "\"~/w\"}]}", &c, &e) == 0 &&
+          !strcmp(c.hosts[0].workdir, "/home/someone/hp work") &&
+          !strcmp(c.hosts[1].workdir, "w"));
+    cfg_free(&c);
+    if (home)
+        setenv("HOME", home, 1);
+    free(home);
+    /* Many hosts: one pass over the names, a duplicate found at the end. */
+    enum { MANY = 100000 };
+    json_t *hosts = json_array();
+    for (int i = 0; i < MANY; i++) {
+        char n[32];
+        snprintf(n, sizeof n, "host-%d", i == MANY - 1 ? 17 : i);
+        json_array_append_new(hosts, json_pack("{s:s, s:s}", "name", n, "jump", "host-3"));
+    }
+    json_object_set_new(json_array_get(hosts, 3), "jump", json_string("host-4"));
+    json_t *root = json_pack("{s:o}", "hosts", hosts);
+    CHECK(cfg_from_json(root, "many", &c, &e) < 0 && strstr(e.msg, "'host-17' is used twice"));
+    cfg_free(&c);
+}
+
 TEST(test_store)
 {
     char dir[] = "/tmp/hp-store-XXXXXX";
