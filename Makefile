@@ -27,12 +27,17 @@ all: $(PROGRAMS) rust
 # What a host needs to run sweeps: no SQLite, libssh2 or libcurl.
 payload: $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath-agent
 
-# schema.sql, embedded as a C string.
-build/store/schema.c: store/schema.sql
+# The store's migrations (store/migrations/NNNN-*.sql, applied in name
+# order: the Nth file takes the store to user_version N) and its views,
+# embedded as C strings.
+MIGRATIONS := $(sort $(wildcard store/migrations/*.sql))
+SQL_TO_C   := sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/'
+build/store/schema.c: $(MIGRATIONS) store/views.sql Makefile
 	@mkdir -p $(dir $@)
-	@{ echo 'const char store_schema_sql[] ='; \
-	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
-	   echo ';'; } > $@
+	@{ echo 'const char *const store_migrations[] = {'; \
+	   for f in $(MIGRATIONS); do $(SQL_TO_C) $$f; echo '    ,'; done; \
+	   echo '    0};'; \
+	   echo 'const char store_views_sql[] ='; $(SQL_TO_C) store/views.sql; echo ';'; } > $@
 
 build/store/schema.o: build/store/schema.c
 	$(CC) $(BASE) $(CFLAGS) -c $< -o $@
@@ -94,6 +99,7 @@ $(BIN)/hotpath-agent: build/agent/main.o $(AGENT_OBJ) $(GEN_OBJ) $(COMMON_OBJ)
 
 UNIT_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tasks.c \
 	agent/validate.c agent/plan.c store/store.c controller/proto.c controller/cfg.c controller/common.c \
+	controller/record.c controller/rows.c \
 	controller/quote.c \
 	build/store/schema.c
 # The numeric kernels keep their own flags (see above).

@@ -12,15 +12,10 @@
 
 #define ALPHA 0.05
 
-int hp_open_readonly(struct store **st);
-
 /* Valid timed runs of one sweep, ordered by cell. */
 static json_t *cells_of(struct store *st, int64_t sweep, struct err *e)
 {
-    return store_select(st, e,
-        "SELECT h.name AS host, r.task, r.engine, r.threads, r.total_s FROM runs r "
-        "JOIN hosts h ON h.id = r.host_id WHERE r.sweep_id = ?1 AND r.status = 'ok' "
-        "AND r.warmup = 0 ORDER BY h.name, r.task, r.engine, r.threads", "i", sweep);
+    return store_sweep_valid_runs(st, sweep, e);
 }
 
 static int same_cell(json_t *a, json_t *b)

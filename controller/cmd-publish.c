@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int hp_open_readonly(struct store **st);
-
 /* Columns stored as JSON text come back parsed. */
 static void parse_json_column(json_t *rows, const char *col)
 {
@@ -25,39 +23,52 @@ static void parse_json_column(json_t *rows, const char *col)
 
 static json_t *sweep_document(struct store *st, int64_t id, struct err *e)
 {
-    json_t *sweep = store_select(st, e, "SELECT uuid, config_path, plan, profile, seed, "
-                                 "hotpath_version, started_at, finished_at, status FROM sweeps "
-                                 "WHERE id = ?1", "i", id);
-    json_t *hosts = store_select(st, e, "SELECT h.name AS host, h.transport, sh.status, "
-                                 "sh.planned, sh.error FROM sweep_hosts sh JOIN hosts h ON "
-                                 "h.id = sh.host_id WHERE sh.sweep_id = ?1", "i", id);
-    json_t *snaps = store_select(st, e, "SELECT h.name AS host, s.taken_at, s.probe FROM "
-                                 "host_snapshots s JOIN hosts h ON h.id = s.host_id WHERE "
-                                 "s.sweep_id = ?1", "i", id);
-    json_t *data = store_select(st, e, "SELECT h.name AS host, d.profile, d.seed, d.manifest "
-                                "FROM datasets d JOIN hosts h ON h.id = d.host_id WHERE "
-                                "d.sweep_id = ?1", "i", id);
-    json_t *runs = store_select(st, e, "SELECT h.name AS host, r.task, r.engine, r.threads, "
-                                "r.repeat, r.warmup, r.status, r.wall_s, r.total_s, r.load_s, "
-                                "r.compute_s, r.user_s, r.sys_s, r.max_rss_kb, r.exit_code, "
-                                "r.signal, r.threads_used, r.error, r.at FROM runs r JOIN "
-                                "hosts h ON h.id = r.host_id WHERE r.sweep_id = ?1 ORDER BY "
-                                "r.id", "i", id);
-    if (!sweep || !hosts || !snaps || !data || !runs) {
+    json_t *sweep = store_sweep_info(st, id, e);
+    json_t *hosts = sweep ? store_sweep_hosts(st, id, e) : NULL;
+    json_t *snaps = hosts ? store_sweep_snapshots(st, id, e) : NULL;
+    json_t *data = snaps ? store_sweep_datasets(st, id, e) : NULL;
+    json_t *runs = data ? store_sweep_runs(st, id, e) : NULL;
+    if (!runs) {
         json_decref(sweep);
         json_decref(hosts);
         json_decref(snaps);
         json_decref(data);
-        json_decref(runs);
         return NULL;
     }
-    parse_json_column(sweep, "plan");
+    /* The document's shape is its own: only these fields, as before. */
+    json_t *sw = json_object();
+    static const char *const sweep_keys[] = {"uuid", "config_path", "plan", "profile", "seed",
+                                             "hotpath_version", "started_at", "finished_at",
+                                             "status"};
+    for (size_t k = 0; k < sizeof sweep_keys / sizeof sweep_keys[0]; k++)
+        json_object_set(sw, sweep_keys[k], json_object_get(sweep, sweep_keys[k]));
+    json_decref(sweep);
+    json_t *hs = json_array();
+    size_t i;
+    json_t *h;
+    json_array_foreach(hosts, i, h)
+        json_array_append_new(hs, json_pack("{s:O, s:O, s:O, s:O, s:O}", "host",
+                                            json_object_get(h, "host"), "transport",
+                                            json_object_get(h, "transport"), "status",
+                                            json_object_get(h, "status"), "planned",
+                                            json_object_get(h, "planned"), "error",
+                                            json_object_get(h, "error")));
+    json_decref(hosts);
+    json_array_foreach(data, i, h) {
+        json_object_del(h, "files_sha");
+        json_object_del(h, "reused");
+        json_object_del(h, "gen_s");
+    }
+    json_t *one = json_array();
+    json_array_append_new(one, sw);
+    parse_json_column(one, "plan");
     parse_json_column(snaps, "probe");
     parse_json_column(data, "manifest");
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "format", "hotpath-sweep/1",
-                     "hotpath_version", HOTPATH_VERSION, "sweep",
-                     json_incref(json_array_get(sweep, 0)), "hosts", hosts, "snapshots", snaps,
-                     "datasets", data, "runs", runs);
+    json_t *doc = json_pack("{s:s, s:s, s:O, s:o, s:o, s:o, s:o}", "format", "hotpath-sweep/1",
+                            "hotpath_version", HOTPATH_VERSION, "sweep", sw, "hosts", hs,
+                            "snapshots", snaps, "datasets", data, "runs", runs);
+    json_decref(one);
+    return doc;
 }
 
 int cmd_publish(int argc, char **argv)

@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int hp_open_readonly(struct store **st);
-
 int cmd_report(int argc, char **argv)
 {
     const char *which = "latest";

@@ -6,6 +6,7 @@
 #include "../common/version.h"
 
 struct err;
+struct store;
 
 /* Global options, parsed in main.c before the command. */
 struct cli {
@@ -17,6 +18,9 @@ extern struct cli cli;
 
 /* The folder holding bin/, workloads/ and configs/. */
 const char *hp_root(void);
+
+/* Opens --db read-only, or exits with why. */
+int hp_open_readonly(struct store **st);
 
 int cmd_sweep(int argc, char **argv);
 int cmd_resume(int argc, char **argv);

@@ -32,10 +32,12 @@ static const struct cmd_entry {
      "Each host's journal is replayed into the store first, then only the runs still\n"
      "missing are run. Exit status as for sweep.\n"},
     {"status", "status [SWEEP]", "sweeps in the store and their progress", cmd_status, NULL},
-    {"query", "query [--csv|--json] SQL", "read-only SQL on the store (views: v_runs, "
+    {"query", "query [--csv|--json] [--timeout S] [--max-memory MIB] SQL", "read-only SQL on the store (views: v_runs, "
               "v_medians, v_speedups, v_latest, v_problems)", cmd_query,
      "One statement, read-only: writes, ATTACH and PRAGMA changes are refused (exit 1).\n"
-     "Output: an aligned table, --csv, or --json. The stock sqlite3 shell works too.\n"},
+     "Output: an aligned table, --csv, or --json, row by row as the rows come. Stopped\n"
+     "(exit 1) after --timeout seconds (default 600; 0: none) or when SQLite needs more\n"
+     "than --max-memory MiB (default 1024; 0: none). The stock sqlite3 shell works too.\n"},
     {"report", "report [SWEEP|latest] [--out DIR] [--format svg,png]",
      "charts (gnuplot), report.html and report.md for a sweep", cmd_report,
      "Writes into DIR (default report/): per task, median by host and engine (log scale,\n"

@@ -5,6 +5,7 @@
 #include "cfg.h"
 #include "hotpath.h"
 #include "proto.h"
+#include "record.h"
 #include "remote.h"
 #include "transport.h"
 #include "../common/err.h"
@@ -355,7 +356,7 @@ static int handle(struct writer *w, struct host_state *h, enum proto_type type, 
         }
         return 0;
     case PROTO_PROBE:
-        h->snapshot = store_snapshot(w->st, w->sweep, h->id, m, e);
+        h->snapshot = record_snapshot(w->st, w->sweep, h->id, m, e);
         return h->snapshot < 0 ? -1 : 0;
     case PROTO_DATA:
         if (!replay) {
@@ -365,10 +366,10 @@ static int handle(struct writer *w, struct host_state *h, enum proto_type type, 
             if (store_sweep_host(w->st, w->sweep, h->id, "running", h->planned, NULL, e) < 0)
                 return -1;
         }
-        return store_dataset(w->st, w->sweep, h->id, m, e);
+        return record_dataset(w->st, w->sweep, h->id, m, e);
     case PROTO_RUN: {
         int added;
-        if (store_run(w->st, w->sweep, h->id, h->snapshot, run, &added, e) < 0)
+        if (record_run(w->st, w->sweep, h->id, h->snapshot, run, &added, e) < 0)
             return -1;
         if (replay)
             return 0;

@@ -471,52 +471,126 @@ static void caveats(struct ctx *c)
     free_cells(cells, 7 * n);
 }
 
+/* Sorting rows by columns (text or numbers), for the charts' orders. */
+static const char *const *sort_keys;
+
+static int cmp_rows(const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    for (const char *const *k = sort_keys; *k; k++) {
+        json_t *u = json_object_get(x, *k), *v = json_object_get(y, *k);
+        int d;
+        if (json_is_string(u) && json_is_string(v))
+            d = strcmp(json_string_value(u), json_string_value(v));
+        else {
+            double p = json_number_value(u), q = json_number_value(v);
+            d = p < q ? -1 : p > q;
+        }
+        if (d)
+            return d;
+    }
+    return 0;
+}
+
+static json_t *sorted(json_t *rows, const char *const *keys)
+{
+    size_t n = json_array_size(rows);
+    json_t **v = xcalloc(n + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_array_get(rows, i);
+    sort_keys = keys;
+    qsort(v, n, sizeof *v, cmp_rows);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append(out, v[i]);
+    free(v);
+    return out;
+}
+
+/* Each cell against its task's baseline on the same host and thread count. */
+static json_t *speedups_of(json_t *cells, json_t *baselines)
+{
+    json_t *out = json_array();
+    size_t i, j;
+    json_t *r, *b;
+    json_array_foreach(cells, i, r) {
+        const char *base = json_string_value(json_object_get(baselines, js(r, "task")));
+        if (!base)
+            continue;
+        json_array_foreach(cells, j, b) {
+            if (!strcmp(js(b, "engine"), base) && !strcmp(js(b, "task"), js(r, "task")) &&
+                !strcmp(js(b, "host"), js(r, "host")) &&
+                json_equal(json_object_get(b, "threads"), json_object_get(r, "threads"))) {
+                json_t *o = json_deep_copy(r);
+                json_object_set_new(o, "speedup", json_real(num_of(b, "median_s") /
+                                                            num_of(r, "median_s")));
+                json_object_set_new(o, "baseline", json_string(base));
+                json_array_append_new(out, o);
+                break;
+            }
+        }
+    }
+    return out;
+}
+
 static int load(struct ctx *c, struct err *e)
 {
     struct store *st = c->st;
     int64_t s = c->sweep;
-#define SEL(field, sql) \
-    if (!(c->field = store_select(st, e, sql, "i", s))) return -1
-    SEL(sweep_row, "SELECT uuid, profile, seed, started_at, finished_at, status, "
-                   "hotpath_version FROM sweeps WHERE id = ?1");
-    SEL(medians, "SELECT host, task, engine, threads, n, median_s, p25_s, p75_s, cv "
-                 "FROM v_medians WHERE sweep_id = ?1 ORDER BY task, host, threads, engine");
-    SEL(speedups, "SELECT host, task, engine, threads, speedup, baseline FROM v_speedups "
-                  "WHERE sweep_id = ?1 ORDER BY task, host, threads, engine");
-    SEL(scaling, "SELECT host, task, engine, threads, median_s FROM v_medians "
-                 "WHERE sweep_id = ?1 ORDER BY task, host, engine, threads");
-    SEL(runs, "SELECT h.name AS host, r.task, r.engine, r.threads, r.total_s FROM runs r "
-              "JOIN hosts h ON h.id = r.host_id WHERE r.sweep_id = ?1 AND r.status = 'ok' "
-              "AND r.warmup = 0 ORDER BY r.task, r.engine, h.name, r.threads, r.total_s");
-    SEL(history, "SELECT m.host, m.task, m.engine, m.threads, m.median_s, "
-                 "CAST(strftime('%s', s.started_at) AS INTEGER) AS t FROM v_medians m "
-                 "JOIN sweeps s ON s.id = m.sweep_id WHERE m.host_id IN "
-                 "(SELECT host_id FROM sweep_hosts WHERE sweep_id = ?1) "
-                 "ORDER BY m.task, m.host, m.engine, m.threads, t");
-    SEL(hosts, "SELECT h.name AS host, s.* FROM host_snapshots s JOIN hosts h ON h.id = "
-               "s.host_id WHERE s.sweep_id = ?1 AND s.id = (SELECT max(id) FROM "
-               "host_snapshots x WHERE x.sweep_id = s.sweep_id AND x.host_id = s.host_id) "
-               "ORDER BY h.name");
-    SEL(datasets, "SELECT h.name AS host, d.* FROM datasets d JOIN hosts h ON h.id = "
-                  "d.host_id WHERE d.sweep_id = ?1 ORDER BY h.name");
-    SEL(problems, "SELECT host, task, engine, threads, status, runs, error FROM v_problems "
-                  "WHERE sweep = (SELECT uuid FROM sweeps WHERE id = ?1) "
-                  "ORDER BY task, host, engine, threads");
-    SEL(engines, "SELECT DISTINCT engine FROM runs WHERE sweep_id = ?1 ORDER BY engine");
-#undef SEL
-    json_t *names = json_array();
+    static const char *const by_host_engine[] = {"task", "host", "engine", "threads", NULL};
+    static const char *const by_engine_host[] = {"task", "engine", "host", "threads",
+                                                 "total_s", NULL};
+    json_t *info = store_sweep_info(st, s, e);
+    if (!info)
+        return -1;
+    c->sweep_row = json_array();
+    json_array_append_new(c->sweep_row, info);
+    json_t *runs, *baselines;
+    if (!(c->medians = store_sweep_cells(st, s, e)) ||
+        !(baselines = store_baselines(st, e)))
+        return -1;
+    c->speedups = speedups_of(c->medians, baselines);
+    json_decref(baselines);
+    c->scaling = sorted(c->medians, by_host_engine);
+    if (!(runs = store_sweep_valid_runs(st, s, e)))
+        return -1;
+    c->runs = sorted(runs, by_engine_host);
+    json_decref(runs);
+    json_t *hist = json_array();
     size_t i;
     json_t *r;
-    json_array_foreach(c->engines, i, r)
-        json_array_append(names, json_object_get(r, "engine"));
-    json_decref(c->engines);
-    c->engines = names;
-    json_t *nh = store_select(st, e, "SELECT count(*) AS n FROM sweep_hosts WHERE sweep_id = ?1",
-                              "i", s);
-    if (!nh)
+    for (size_t t = 0; t < sizeof task_names / sizeof task_names[0]; t++) {
+        json_t *h = store_task_history(st, s, task_names[t], NULL, e);
+        if (!h) {
+            json_decref(hist);
+            return -1;
+        }
+        json_array_foreach(h, i, r)
+            json_object_set_new(r, "task", json_string(task_names[t]));
+        json_array_extend(hist, h);
+        json_decref(h);
+    }
+    c->history = hist;
+    if (!(c->hosts = store_sweep_hardware(st, s, e)) ||
+        !(c->datasets = store_sweep_datasets(st, s, e)) ||
+        !(c->problems = store_sweep_problems(st, s, e)))
         return -1;
-    c->nhosts = (int)json_integer_value(json_object_get(json_array_get(nh, 0), "n"));
-    json_decref(nh);
+    json_t *names = json_array();
+    json_array_foreach(c->medians, i, r) {
+        size_t k;
+        json_t *v;
+        int seen = 0;
+        json_array_foreach(names, k, v)
+            seen |= !strcmp(json_string_value(v), js(r, "engine"));
+        if (!seen)
+            json_array_append_new(names, json_string(js(r, "engine")));
+    }
+    c->engines = names;
+    json_t *hosts = store_sweep_hosts(st, s, e);
+    if (!hosts)
+        return -1;
+    c->nhosts = (int)json_array_size(hosts);
+    json_decref(hosts);
     return 0;
 }
 

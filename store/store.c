@@ -1,24 +1,38 @@
 #include "store.h"
-#include "../controller/proto.h"
 #include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/xmalloc.h"
 
+#include <errno.h>
+#include <math.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#define SCHEMA_VERSION 1
-
-extern const char store_schema_sql[];   /* schema.sql, embedded at build time */
+/* Embedded at build time from store/migrations/ and store/views.sql. */
+extern const char *const store_migrations[];
+extern const char store_views_sql[];
 
 struct store {
     sqlite3 *db;
     int readonly;
     char refused[160];      /* why the authorizer said no */
     sqlite3_stmt *ins_run;
+    double deadline;        /* store_query's, on the monotonic clock; 0: none */
+    int timed_out;
 };
+
+int store_schema_version(void)
+{
+    int n = 0;
+    while (store_migrations[n])
+        n++;
+    return n;
+}
 
 static int db_err(struct store *s, struct err *e, const char *what)
 {
@@ -73,50 +87,216 @@ static int read_only_guard(void *arg, int action, const char *a, const char *b,
     }
 }
 
-static int migrate(struct store *s, struct err *e)
+static int user_version(struct store *s, int *v, struct err *e)
 {
     sqlite3_stmt *st;
-    int version = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
         return db_err(s, e, "user_version");
-    if (sqlite3_step(st) == SQLITE_ROW)
-        version = sqlite3_column_int(st, 0);
+    *v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
-    if (version > SCHEMA_VERSION)
-        return err_set(e, 1, "store: schema version %d is newer than this hotpath (%d)",
-                       version, SCHEMA_VERSION);
-    if (version == SCHEMA_VERSION)
+    return 0;
+}
+
+/* FNV-1a: which views.sql a store carries. */
+static void views_sum(char out[17])
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)store_views_sql; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static int views_current(struct store *s)
+{
+    char want[17];
+    views_sum(want);
+    sqlite3_stmt *st;
+    int same = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM store_meta WHERE key = 'views'", -1, &st,
+                           NULL) != SQLITE_OK)
         return 0;
-    /* Version 0 -> 1: the whole schema. Later versions add steps here. */
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        same = !strcmp((const char *)sqlite3_column_text(st, 0), want);
+    sqlite3_finalize(st);
+    return same;
+}
+
+/* Drops every view and creates those of views.sql. */
+static int views_install(struct store *s, struct err *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_master WHERE type = 'view'", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_err(s, e, "list views");
+    struct buf drop;
+    buf_init(&drop, 1 << 20);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        buf_puts(&drop, "DROP VIEW IF EXISTS \"");
+        for (; *name; name++) {
+            if (*name == '"')
+                buf_add(&drop, name, 1);
+            buf_add(&drop, name, 1);
+        }
+        buf_puts(&drop, "\";\n");
+    }
+    sqlite3_finalize(st);
+    char sum[17], set[96];
+    views_sum(sum);
+    snprintf(set, sizeof set, "INSERT OR REPLACE INTO store_meta VALUES ('views', '%s')", sum);
+    int rc = (drop.len && exec(s, drop.data, e) < 0) || exec(s, store_views_sql, e) < 0 ||
+             exec(s, set, e) < 0 ? -1 : 0;
+    buf_free(&drop);
+    return rc;
+}
+
+/* Takes the write lock first, then reads the version: two processes that
+ * open a new store at once never both create it. Applies the migrations
+ * the store lacks in order, installs the views when they changed, and
+ * stores dirty cells' statistics. */
+static int migrate(struct store *s, struct err *e)
+{
+    int version = 0;
     if (exec(s, "BEGIN IMMEDIATE", e) < 0)
         return -1;
-    char pragma[64];
-    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", SCHEMA_VERSION);
-    if (exec(s, store_schema_sql, e) < 0 || exec(s, pragma, e) < 0) {
-        exec(s, "ROLLBACK", NULL);
-        return -1;
+    int latest = store_schema_version();
+    if (user_version(s, &version, e) < 0)
+        goto fail;
+    if (version > latest) {
+        err_set(e, 1, "store: schema version %d is newer than this hotpath (%d)", version,
+                latest);
+        goto fail;
     }
+    for (int v = version; v < latest; v++)
+        if (exec(s, store_migrations[v], e) < 0) {
+            char why[400];
+            snprintf(why, sizeof why, "%.380s", e->msg);
+            err_set(e, 1, "store: migration %d: %s", v + 1, why);
+            goto fail;
+        }
+    if (version != latest || !views_current(s)) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", latest);
+        if (views_install(s, e) < 0 || exec(s, pragma, e) < 0)
+            goto fail;
+    }
+    if (store_refresh_cells(s, NULL, e) < 0)
+        goto fail;
     return exec(s, "COMMIT", e);
+fail:
+    exec(s, "ROLLBACK", NULL);
+    return -1;
+}
+
+static int open_db(const char *path, int flags, sqlite3 **db)
+{
+    int rc = sqlite3_open_v2(path, db, flags | SQLITE_OPEN_FULLMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(*db);
+        *db = NULL;
+    }
+    return rc;
+}
+
+/* A read-only open needs no maintenance when the store is at this
+ * hotpath's version and no cell waits to be stored. */
+static int needs_upkeep(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int need = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        need = sqlite3_column_int(st, 0) != store_schema_version();
+    sqlite3_finalize(st);
+    if (need)
+        return 1;
+    if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM cell_dirty)", -1, &st, NULL)
+        != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        need = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return need;
+}
+
+/* Upkeep for a read-only open: migrate and store dirty cells through a
+ * short writable connection. Best effort: a store that cannot be written
+ * here, or is busy, is read as it is (the views compute dirty cells). */
+static void upkeep(const char *path)
+{
+    if (access(path, W_OK) != 0)
+        return;
+    struct store w = {0};
+    if (open_db(path, SQLITE_OPEN_READWRITE, &w.db) != SQLITE_OK)
+        return;
+    sqlite3_busy_timeout(w.db, 300);
+    struct err e = {0};
+    if (exec(&w, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", &e) == 0)
+        migrate(&w, &e);
+    sqlite3_close(w.db);
 }
 
 int store_open(const char *path, int readonly, struct store **out, struct err *e)
 {
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return err_set(e, 1, "store: %s is a directory, not a store file (give --db a file "
+                       "path, e.g. %s/hotpath.db)", path, path);
+    if (readonly && stat(path, &sb) != 0)
+        return err_set(e, 1, "store: %s: %s", path, strerror(errno));
     struct store *s = xcalloc(1, sizeof *s);
-    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-        err_set(e, 1, "store: %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
-        store_close(s);
+    s->readonly = readonly;
+    int rc;
+    if (readonly) {
+        rc = open_db(path, SQLITE_OPEN_READONLY, &s->db);
+        if (rc == SQLITE_OK && needs_upkeep(s->db)) {
+            sqlite3_close(s->db);
+            s->db = NULL;
+            upkeep(path);
+            rc = open_db(path, SQLITE_OPEN_READONLY, &s->db);
+        }
+        /* Reading a WAL store needs its -shm file; in a directory this
+         * user cannot write, none can be made: read the file as it is. */
+        if (rc == SQLITE_OK && sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL,
+                                            NULL, NULL) != SQLITE_OK) {
+            sqlite3_close(s->db);
+            s->db = NULL;
+            rc = SQLITE_CANTOPEN;
+        }
+        if (rc != SQLITE_OK) {
+            struct buf uri;
+            buf_init(&uri, 16384);
+            buf_puts(&uri, "file:");
+            for (const char *p = path; *p; p++)
+                if (*p == '%' || *p == '?' || *p == '#')
+                    buf_printf(&uri, "%%%02X", (unsigned char)*p);
+                else
+                    buf_add(&uri, p, 1);
+            buf_puts(&uri, "?immutable=1");
+            rc = open_db(uri.data, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, &s->db);
+            buf_free(&uri);
+        }
+    } else {
+        rc = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db);
+    }
+    if (rc != SQLITE_OK) {
+        err_set(e, 1, "store: %s: %s", path, sqlite3_errstr(rc));
+        free(s);
         return -1;
     }
-    s->readonly = readonly;
     sqlite3_busy_timeout(s->db, 10000);
     if (!readonly) {
         if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
                     "PRAGMA foreign_keys = ON", e) < 0 || migrate(s, e) < 0) {
+            char why[400];
+            snprintf(why, sizeof why, "%.380s", e->msg);
+            err_set(e, 1, "%s (store %s)", why, path);
             store_close(s);
             return -1;
         }
     } else {
+        exec(s, "PRAGMA temp_store = MEMORY", NULL);
         sqlite3_set_authorizer(s->db, read_only_guard, s);
     }
     *out = s;
@@ -240,8 +420,10 @@ int store_sweep_finish(struct store *s, int64_t sweep, const char *status, struc
 {
     char now[32];
     utc_now(now);
-    return run_sql(s, e, NULL, "UPDATE sweeps SET status = ?1, finished_at = ?2 WHERE id = ?3",
-                   "ssi", status, now, sweep) < 0 ? -1 : 0;
+    if (run_sql(s, e, NULL, "UPDATE sweeps SET status = ?1, finished_at = ?2 WHERE id = ?3",
+                "ssi", status, now, sweep) < 0)
+        return -1;
+    return store_refresh_cells(s, NULL, e);
 }
 
 int store_sweep_find(struct store *s, const char *which, int64_t *id, char uuid[64],
@@ -293,56 +475,47 @@ int64_t store_host(struct store *s, const char *name, const char *transport,
 int store_sweep_host(struct store *s, int64_t sweep, int64_t host, const char *status,
                      long planned, const char *error, struct err *e)
 {
-    return run_sql(s, e, NULL,
-                   "INSERT INTO sweep_hosts (sweep_id, host_id, status, planned, error) "
-                   "VALUES (?1, ?2, ?3, nullif(?4, -1), ?5) ON CONFLICT DO UPDATE SET "
-                   "status = excluded.status, planned = coalesce(excluded.planned, planned), "
-                   "error = excluded.error", "iisis", sweep, host, status, (int64_t)planned,
-                   error) < 0 ? -1 : 0;
+    if (run_sql(s, e, NULL,
+                "INSERT INTO sweep_hosts (sweep_id, host_id, status, planned, error) "
+                "VALUES (?1, ?2, ?3, nullif(?4, -1), ?5) ON CONFLICT DO UPDATE SET "
+                "status = excluded.status, planned = coalesce(excluded.planned, planned), "
+                "error = excluded.error", "iisis", sweep, host, status, (int64_t)planned,
+                error) < 0)
+        return -1;
+    /* A host that stops running has its cells complete. */
+    if (strcmp(status, "pending") != 0 && strcmp(status, "running") != 0)
+        return store_refresh_cells(s, NULL, e);
+    return 0;
 }
 
-int64_t store_snapshot(struct store *s, int64_t sweep, int64_t host, json_t *msg,
-                       struct err *e)
+
+int64_t store_snapshot(struct store *s, int64_t sweep, int64_t host,
+                       const struct store_snapshot *p, struct err *e)
 {
-    json_t *p = json_object_get(msg, "probe"), *at = json_object_get(msg, "at");
-    json_t *py = json_object_get(json_object_get(p, "python"), "python");
-    json_t *load = json_array_get(json_object_get(p, "load_avg"), 0);
     int64_t id = -1;
     int rc = run_sql(s, e, &id,
         "INSERT INTO host_snapshots (sweep_id, host_id, taken_at, probe, os, kernel, arch, "
         "cpu_model, physical_cores, logical_cores, memory_bytes, virtualization, governor, "
-        "compiler, python_version, load_avg_1m) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT DO UPDATE SET probe = excluded.probe "
-        "RETURNING id", "iijjjjjjjjjjjjjj", sweep, host, at, p, json_object_get(p, "os"),
-        json_object_get(p, "kernel"), json_object_get(p, "arch"),
-        json_object_get(p, "cpu_model"), json_object_get(p, "physical_cores"),
-        json_object_get(p, "logical_cores"), json_object_get(p, "memory_bytes"),
-        json_object_get(p, "virtualization"), json_object_get(p, "governor"),
-        json_object_get(p, "compiler"), py, load);
+        "compiler, python_version, load_avg_1m) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+        "nullif(?9, -1), nullif(?10, -1), nullif(?11, -1), ?12, ?13, ?14, ?15, ?16) "
+        "ON CONFLICT DO UPDATE SET probe = excluded.probe RETURNING id",
+        "iifjssssiiissssf", sweep, host, p->taken_at, p->probe, p->os, p->kernel, p->arch,
+        p->cpu_model, (int64_t)p->physical_cores, (int64_t)p->logical_cores,
+        (int64_t)p->memory_bytes, p->virtualization, p->governor, p->compiler,
+        p->python_version, p->load_avg_1m);
     return rc < 0 ? -1 : id;
 }
 
-int store_dataset(struct store *s, int64_t sweep, int64_t host, json_t *msg, struct err *e)
+int store_dataset(struct store *s, int64_t sweep, int64_t host, const struct store_dataset *d,
+                  struct err *e)
 {
-    json_t *m = json_object_get(msg, "manifest");
-    struct buf sums;
-    buf_init(&sums, 0);
-    const char *name;
-    json_t *f;
-    json_object_foreach(json_object_get(m, "files"), name, f)
-        buf_printf(&sums, "%s%s:%s", sums.len ? " " : "", name,
-                   json_string_value(json_object_get(f, "sha256")) ?: "?");
-    int rc = run_sql(s, e, NULL,
+    return run_sql(s, e, NULL,
         "INSERT INTO datasets (sweep_id, host_id, profile, seed, manifest, files_sha, reused, "
         "gen_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO UPDATE SET "
         "manifest = excluded.manifest, files_sha = excluded.files_sha",
-        "iijjjsjj", sweep, host, json_object_get(m, "profile"), json_object_get(m, "seed"), m,
-        sums.data ? sums.data : "", json_object_get(msg, "reused"),
-        json_object_get(msg, "gen_s"));
-    buf_free(&sums);
-    return rc < 0 ? -1 : 0;
+        "iisijsif", sweep, host, d->profile, (int64_t)d->seed, d->manifest,
+        d->files_sha ? d->files_sha : "", (int64_t)d->reused, d->gen_s) < 0 ? -1 : 0;
 }
-
 static void bind_real(sqlite3_stmt *st, int col, int present, double v)
 {
     if (present)
@@ -359,8 +532,9 @@ static void bind_int(sqlite3_stmt *st, int col, int present, long long v)
         sqlite3_bind_null(st, col);
 }
 
+
 int store_run(struct store *s, int64_t sweep, int64_t host, int64_t snapshot,
-              const struct proto_run *r, int *added, struct err *e)
+              const struct store_run *r, int *added, struct err *e)
 {
     if (!s->ins_run &&
         sqlite3_prepare_v3(s->db,
@@ -382,22 +556,22 @@ int store_run(struct store *s, int64_t sweep, int64_t host, int64_t snapshot,
     sqlite3_bind_int64(st, 7, r->repeat);
     sqlite3_bind_int(st, 8, r->warmup);
     sqlite3_bind_text(st, 9, r->status, -1, SQLITE_STATIC);
-    bind_real(st, 10, r->has & RUN_WALL, r->wall_s);
-    bind_real(st, 11, r->has & RUN_TOTAL, r->total_s);
-    bind_real(st, 12, r->has & RUN_LOAD, r->load_s);
-    bind_real(st, 13, r->has & RUN_COMPUTE, r->compute_s);
-    bind_real(st, 14, r->has & RUN_USER, r->user_s);
-    bind_real(st, 15, r->has & RUN_SYS, r->sys_s);
-    bind_int(st, 16, r->has & RUN_RSS, r->max_rss_kb);
-    bind_int(st, 17, r->has & RUN_EXIT, r->exit_code);
-    bind_int(st, 18, r->has & RUN_SIGNAL, r->signal);
-    bind_int(st, 19, r->has & RUN_THREADS_USED, r->threads_used);
+    bind_real(st, 10, r->has & STORE_RUN_WALL, r->wall_s);
+    bind_real(st, 11, r->has & STORE_RUN_TOTAL, r->total_s);
+    bind_real(st, 12, r->has & STORE_RUN_LOAD, r->load_s);
+    bind_real(st, 13, r->has & STORE_RUN_COMPUTE, r->compute_s);
+    bind_real(st, 14, r->has & STORE_RUN_USER, r->user_s);
+    bind_real(st, 15, r->has & STORE_RUN_SYS, r->sys_s);
+    bind_int(st, 16, r->has & STORE_RUN_RSS, r->max_rss_kb);
+    bind_int(st, 17, r->has & STORE_RUN_EXIT, r->exit_code);
+    bind_int(st, 18, r->has & STORE_RUN_SIGNAL, r->signal);
+    bind_int(st, 19, r->has & STORE_RUN_THREADS_USED, r->threads_used);
     if (r->error)
         sqlite3_bind_text(st, 20, r->error, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 20);
     sqlite3_bind_int64(st, 21, r->seq);
-    bind_real(st, 22, r->has & RUN_AT, r->at);
+    bind_real(st, 22, r->has & STORE_RUN_AT, r->at);
     int rc = sqlite3_step(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE)
@@ -405,7 +579,6 @@ int store_run(struct store *s, int64_t sweep, int64_t host, int64_t snapshot,
     *added = sqlite3_changes(s->db) > 0;
     return 0;
 }
-
 json_t *store_done_runs(struct store *s, int64_t sweep, int64_t host)
 {
     json_t *a = json_array();
@@ -448,7 +621,180 @@ static json_t *column_json(sqlite3_stmt *st, int c)
     }
 }
 
-json_t *store_select(struct store *s, struct err *e, const char *sql, const char *fmt, ...)
+/* ---- cell statistics ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Linear interpolation between order statistics, as v_cells_dirty and
+ * NumPy's default. */
+static double quantile(const double *v, size_t n, double q)
+{
+    double pos = (double)(n - 1) * q;
+    size_t lo = (size_t)pos, hi = lo + 1 < n ? lo + 1 : lo;
+    return v[lo] + (v[hi] - v[lo]) * (pos - (double)lo);
+}
+
+struct cell_key {
+    int64_t sweep, host, threads;
+    char *task, *engine;
+};
+
+static int cell_values(struct store *s, sqlite3_stmt *st, const struct cell_key *k, double **v,
+                       size_t *n, struct err *e)
+{
+    size_t cap = 32;
+    *v = xmalloc(cap * sizeof **v);
+    *n = 0;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, k->sweep);
+    sqlite3_bind_int64(st, 2, k->host);
+    sqlite3_bind_text(st, 3, k->task, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, k->engine, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, k->threads);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap)
+            *v = xrealloc(*v, (cap *= 2) * sizeof **v);
+        (*v)[(*n)++] = sqlite3_column_double(st, 0);
+    }
+    if (rc != SQLITE_DONE)
+        return db_err(s, e, "read a cell's runs");
+    qsort(*v, *n, sizeof **v, cmp_double);
+    return 0;
+}
+
+static const char cell_runs_sql[] =
+    "SELECT total_s FROM runs WHERE sweep_id = ?1 AND host_id = ?2 AND task = ?3 AND "
+    "engine = ?4 AND threads = ?5 AND status = 'ok' AND warmup = 0 AND total_s IS NOT NULL";
+
+int store_refresh_cells(struct store *s, long *count, struct err *e)
+{
+    sqlite3_stmt *list = NULL, *get = NULL, *put = NULL, *del = NULL;
+    struct cell_key *keys = NULL;
+    size_t nk = 0, cap = 0;
+    int rc = -1;
+    if (count)
+        *count = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT sweep_id, host_id, task, engine, threads FROM "
+                           "cell_dirty", -1, &list, NULL) != SQLITE_OK) {
+        db_err(s, e, "list dirty cells");
+        goto out;
+    }
+    while (sqlite3_step(list) == SQLITE_ROW) {
+        if (nk == cap)
+            keys = xrealloc(keys, (cap = cap ? cap * 2 : 64) * sizeof *keys);
+        keys[nk++] = (struct cell_key){sqlite3_column_int64(list, 0),
+                                       sqlite3_column_int64(list, 1),
+                                       sqlite3_column_int64(list, 4),
+                                       xstrdup((const char *)sqlite3_column_text(list, 2)),
+                                       xstrdup((const char *)sqlite3_column_text(list, 3))};
+    }
+    if (nk == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (sqlite3_prepare_v2(s->db, cell_runs_sql, -1, &get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO cell_stats VALUES (?1, ?2, ?3, ?4, "
+                           "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", -1, &put, NULL)
+            != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "DELETE FROM cell_stats WHERE sweep_id = ?1 AND host_id = ?2 "
+                           "AND task = ?3 AND engine = ?4 AND threads = ?5", -1, &del, NULL)
+            != SQLITE_OK) {
+        db_err(s, e, "prepare cell statistics");
+        goto out;
+    }
+    for (size_t i = 0; i < nk; i++) {
+        double *v;
+        size_t n;
+        if (cell_values(s, get, &keys[i], &v, &n, e) < 0) {
+            free(v);
+            goto out;
+        }
+        sqlite3_stmt *st = n ? put : del;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, keys[i].sweep);
+        sqlite3_bind_int64(st, 2, keys[i].host);
+        sqlite3_bind_text(st, 3, keys[i].task, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, keys[i].engine, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, keys[i].threads);
+        if (n) {
+            double sum = 0, ss = 0;
+            for (size_t k = 0; k < n; k++)
+                sum += v[k];
+            double mean = sum / (double)n;
+            for (size_t k = 0; k < n; k++)
+                ss += (v[k] - mean) * (v[k] - mean);
+            sqlite3_bind_int64(st, 6, (sqlite3_int64)n);
+            sqlite3_bind_double(st, 7, quantile(v, n, 0.5));
+            sqlite3_bind_double(st, 8, quantile(v, n, 0.25));
+            sqlite3_bind_double(st, 9, quantile(v, n, 0.75));
+            sqlite3_bind_double(st, 10, v[0]);
+            sqlite3_bind_double(st, 11, v[n - 1]);
+            sqlite3_bind_double(st, 12, mean);
+            if (mean > 0)
+                sqlite3_bind_double(st, 13, sqrt(ss / (double)n) / mean);
+            else
+                sqlite3_bind_null(st, 13);
+        }
+        free(v);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            db_err(s, e, "store cell statistics");
+            goto out;
+        }
+    }
+    if (exec(s, "DELETE FROM cell_dirty", e) < 0)
+        goto out;
+    if (count)
+        *count = (long)nk;
+    rc = 0;
+out:
+    for (size_t i = 0; i < nk; i++) {
+        free(keys[i].task);
+        free(keys[i].engine);
+    }
+    free(keys);
+    sqlite3_finalize(list);
+    sqlite3_finalize(get);
+    sqlite3_finalize(put);
+    sqlite3_finalize(del);
+    return rc;
+}
+
+int store_cell_times(struct store *s, int64_t sweep, const char *host, const char *task,
+                     const char *engine, long long threads, double **v, size_t *n,
+                     struct err *e)
+{
+    sqlite3_stmt *st;
+    int64_t hid = -1;
+    *v = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM hosts WHERE name = ?1", -1, &st, NULL)
+        != SQLITE_OK)
+        return db_err(s, e, "find host");
+    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        hid = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (hid < 0)
+        return 0;
+    if (sqlite3_prepare_v2(s->db, cell_runs_sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, e, "read a cell's runs");
+    struct cell_key k = {sweep, hid, threads, (char *)task, (char *)engine};
+    int rc = cell_values(s, st, &k, v, n, e);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+/* Rows of a SELECT as an array of objects (column name -> value).
+ * Parameters are bound from fmt as in bind_all. NULL with e on error. */
+static json_t *select_rows(struct store *s, struct err *e, const char *sql, const char *fmt,
+                           ...)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -460,7 +806,7 @@ json_t *store_select(struct store *s, struct err *e, const char *sql, const char
     int bad = bind_all(st, fmt, ap);
     va_end(ap);
     json_t *rows = json_array();
-    int rc;
+    int rc = SQLITE_ERROR;
     while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *o = json_object();
         for (int c = 0; c < sqlite3_column_count(st); c++)
@@ -476,46 +822,153 @@ json_t *store_select(struct store *s, struct err *e, const char *sql, const char
     return rows;
 }
 
-/* ---- query output ---- */
-
-static void csv_cell(FILE *out, const char *v)
+json_t *store_sweeps_summary(struct store *s, int limit, struct err *e)
 {
-    if (!strpbrk(v, ",\"\n\r")) {
-        fputs(v, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *v; v++) {
-        if (*v == '"')
-            fputc('"', out);
-        fputc(*v, out);
-    }
-    fputc('"', out);
+    return select_rows(s, e,
+        "SELECT substr(s.uuid, 1, 8) AS sweep, s.started_at AS started, s.status, s.profile, "
+        "(SELECT count(*) FROM sweep_hosts sh WHERE sh.sweep_id = s.id) AS hosts, "
+        "(SELECT count(*) FROM runs r WHERE r.sweep_id = s.id) AS stored, "
+        "(SELECT sum(planned) FROM sweep_hosts sh WHERE sh.sweep_id = s.id) AS planned, "
+        "(SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'ok') AS ok, "
+        "(SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status IN "
+        "('invalid', 'failed', 'timeout')) AS bad, "
+        "(SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'skipped') "
+        "AS skipped FROM sweeps s ORDER BY s.id DESC LIMIT ?1", "i", (int64_t)limit);
 }
 
-/* Cell text: full precision for CSV; six significant digits (never an
- * exponent for large values) in the aligned table. Numbers are marked with
- * a leading '\1' so the table can right-align them. */
-static char *cell_text(sqlite3_stmt *st, int c, int table)
+json_t *store_sweep_info(struct store *s, int64_t sweep, struct err *e)
 {
-    switch (sqlite3_column_type(st, c)) {
-    case SQLITE_NULL:
-        return xstrdup("");
-    case SQLITE_FLOAT: {
-        double v = sqlite3_column_double(st, c);
-        if (!table)
-            return xasprintf("%.17g", v);
-        return v >= 1e5 || v <= -1e5 ? xasprintf("\1%.1f", v) : xasprintf("\1%.6g", v);
-    }
-    case SQLITE_INTEGER:
-        return xasprintf("%s%lld", table ? "\1" : "", (long long)sqlite3_column_int64(st, c));
-    default:
-        return xstrdup((const char *)sqlite3_column_text(st, c));
-    }
+    json_t *rows = select_rows(s, e,
+        "SELECT uuid, config_path, plan, profile, seed, bundle_sha, hotpath_version, "
+        "started_at, finished_at, status, CAST(strftime('%s', started_at) AS INTEGER) AS t "
+        "FROM sweeps WHERE id = ?1", "i", sweep);
+    json_t *row = json_incref(json_array_get(rows, 0));
+    json_decref(rows);
+    if (rows && !row)
+        err_set(e, 1, "store: no sweep %lld", (long long)sweep);
+    return row;
 }
 
-int store_query(struct store *s, const char *sql, enum store_format fmt, FILE *out,
-                struct err *e)
+json_t *store_sweep_hosts(struct store *s, int64_t sweep, struct err *e)
+{
+    return select_rows(s, e,
+        "SELECT h.name AS host, h.id AS host_id, h.transport, sh.status, sh.planned, "
+        "(SELECT count(*) FROM runs r WHERE r.sweep_id = sh.sweep_id AND "
+        "r.host_id = sh.host_id) AS stored, "
+        "(SELECT count(*) FROM runs r WHERE r.sweep_id = sh.sweep_id AND "
+        "r.host_id = sh.host_id AND r.status = 'ok') AS ok, sh.error "
+        "FROM sweep_hosts sh JOIN hosts h ON h.id = sh.host_id "
+        "WHERE sh.sweep_id = ?1 ORDER BY h.name", "i", sweep);
+}
+
+json_t *store_sweep_runs(struct store *s, int64_t sweep, struct err *e)
+{
+    return select_rows(s, e,
+        "SELECT h.name AS host, r.task, r.engine, r.threads, r.repeat, r.warmup, r.status, "
+        "r.wall_s, r.total_s, r.load_s, r.compute_s, r.user_s, r.sys_s, r.max_rss_kb, "
+        "r.exit_code, r.signal, r.threads_used, r.error, r.at FROM runs r JOIN hosts h ON "
+        "h.id = r.host_id WHERE r.sweep_id = ?1 ORDER BY r.id", "i", sweep);
+}
+
+json_t *store_sweep_snapshots(struct store *s, int64_t sweep, struct err *e)
+{
+    return select_rows(s, e,
+        "SELECT h.name AS host, s.taken_at, s.probe FROM host_snapshots s JOIN hosts h ON "
+        "h.id = s.host_id WHERE s.sweep_id = ?1 ORDER BY s.id", "i", sweep);
+}
+
+json_t *store_sweep_hardware(struct store *s, int64_t sweep, struct err *e)
+{
+    return select_rows(s, e,
+        "SELECT h.name AS host, s.* FROM host_snapshots s JOIN hosts h ON h.id = s.host_id "
+        "WHERE s.sweep_id = ?1 AND s.id = (SELECT max(id) FROM host_snapshots x WHERE "
+        "x.sweep_id = s.sweep_id AND x.host_id = s.host_id) ORDER BY h.name", "i", sweep);
+}
+
+json_t *store_sweep_datasets(struct store *s, int64_t sweep, struct err *e)
+{
+    return select_rows(s, e,
+        "SELECT h.name AS host, d.profile, d.seed, d.manifest, d.files_sha, d.reused, d.gen_s "
+        "FROM datasets d JOIN hosts h ON h.id = d.host_id WHERE d.sweep_id = ?1 "
+        "ORDER BY h.name", "i", sweep);
+}
+
+json_t *store_sweep_cells(struct store *s, int64_t sweep, struct err *e)
+{
+    return select_rows(s, e,
+        "SELECT h.name AS host, c.task, c.engine, c.threads, c.n, c.median_s, c.p25_s, "
+        "c.p75_s, c.min_s, c.max_s, c.cv FROM v_cells c JOIN hosts h ON h.id = c.host_id "
+        "WHERE c.sweep_id = ?1 ORDER BY c.task, h.name, c.threads, c.engine", "i", sweep);
+}
+
+json_t *store_sweep_valid_runs(struct store *s, int64_t sweep, struct err *e)
+{
+    return select_rows(s, e,
+        "SELECT h.name AS host, r.task, r.engine, r.threads, r.total_s FROM runs r "
+        "JOIN hosts h ON h.id = r.host_id WHERE r.sweep_id = ?1 AND r.status = 'ok' "
+        "AND r.warmup = 0 AND r.total_s IS NOT NULL "
+        "ORDER BY h.name, r.task, r.engine, r.threads, r.total_s", "i", sweep);
+}
+
+json_t *store_sweep_problems(struct store *s, int64_t sweep, struct err *e)
+{
+    return select_rows(s, e,
+        "SELECT h.name AS host, r.task, r.engine, r.threads, r.status, count(*) AS runs, "
+        "max(r.error) AS error FROM runs r JOIN hosts h ON h.id = r.host_id "
+        "WHERE r.sweep_id = ?1 AND r.status <> 'ok' "
+        "GROUP BY h.name, r.task, r.engine, r.threads, r.status "
+        "ORDER BY r.task, h.name, r.engine, r.threads", "i", sweep);
+}
+
+json_t *store_baselines(struct store *s, struct err *e)
+{
+    json_t *rows = select_rows(s, e, "SELECT task, engine FROM baselines", "");
+    if (!rows)
+        return NULL;
+    json_t *o = json_object();
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+        json_object_set(o, json_string_value(json_object_get(r, "task")),
+                        json_object_get(r, "engine"));
+    json_decref(rows);
+    return o;
+}
+
+json_t *store_task_history(struct store *s, int64_t sweep, const char *task,
+                           const char *engine, struct err *e)
+{
+    return select_rows(s, e,
+        "SELECT h.name AS host, c.engine, c.threads, c.sweep_id, "
+        "CAST(strftime('%s', s.started_at) AS INTEGER) AS t, c.n, c.median_s, c.p25_s, c.p75_s "
+        "FROM sweep_hosts sh JOIN v_cells c ON c.host_id = sh.host_id "
+        "JOIN sweeps s ON s.id = c.sweep_id JOIN hosts h ON h.id = c.host_id "
+        "WHERE sh.sweep_id = ?1 AND c.task = ?2 AND c.sweep_id <= ?1 AND "
+        "(?3 IS NULL OR c.engine = ?3) "
+        "ORDER BY h.name, c.engine, c.threads, t, c.sweep_id", "iss", sweep, task, engine);
+}
+
+/* ---- hotpath query ---- */
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int query_progress(void *arg)
+{
+    struct store *s = arg;
+    if (s->deadline > 0 && mono_now() > s->deadline) {
+        s->timed_out = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int store_query(struct store *s, const char *sql, const struct store_limits *lim,
+                store_row_fn fn, void *arg, struct err *e)
 {
     sqlite3_stmt *st;
     const char *tail;
@@ -538,78 +991,62 @@ int store_query(struct store *s, const char *sql, enum store_format fmt, FILE *o
         sqlite3_finalize(st);
         return err_set(e, 1, "query refused: the statement would change the store");
     }
+    double timeout = lim ? lim->timeout_s : 0;
+    long long max_bytes = lim ? lim->max_bytes : 0;
+    s->timed_out = 0;
+    s->deadline = timeout > 0 ? mono_now() + timeout : 0;
+    if (timeout > 0)
+        sqlite3_progress_handler(s->db, 10000, query_progress, s);
+    sqlite3_int64 old_limit = sqlite3_hard_heap_limit64(-1);
+    if (max_bytes > 0)
+        sqlite3_hard_heap_limit64(max_bytes);
     int ncol = sqlite3_column_count(st);
-    size_t nrows = 0, cap = 0;
-    char **cells = NULL;
-    json_t *rows = json_array();
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (fmt == STORE_JSON) {
-            json_t *o = json_object();
-            for (int c = 0; c < ncol; c++)
-                json_object_set_new(o, sqlite3_column_name(st, c), column_json(st, c));
-            json_array_append_new(rows, o);
-            continue;
-        }
-        if ((nrows + 1) * (size_t)ncol > cap) {
-            cap = (cap + (size_t)ncol) * 2;
-            cells = xrealloc(cells, cap * sizeof *cells);
-        }
-        for (int c = 0; c < ncol; c++)
-            cells[nrows * (size_t)ncol + (size_t)c] = cell_text(st, c, fmt == STORE_TABLE);
-        nrows++;
-    }
-    if (rc != SQLITE_DONE) {
-        err_set(e, 1, "query: %s", sqlite3_errmsg(s->db));
-    } else if (fmt == STORE_JSON) {
-        json_dumpf(rows, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-        fputc('\n', out);
-    } else if (fmt == STORE_CSV) {
+    const char **names = xcalloc((size_t)ncol + 1, sizeof *names);
+    struct store_value *vals = xcalloc((size_t)ncol + 1, sizeof *vals);
+    for (int c = 0; c < ncol; c++)
+        names[c] = sqlite3_column_name(st, c);
+    int rc = SQLITE_DONE, stop = fn(arg, ncol, names, NULL);
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         for (int c = 0; c < ncol; c++) {
-            if (c)
-                fputc(',', out);
-            csv_cell(out, sqlite3_column_name(st, c));
-        }
-        fputc('\n', out);
-        for (size_t r = 0; r < nrows; r++) {
-            for (int c = 0; c < ncol; c++) {
-                if (c)
-                    fputc(',', out);
-                csv_cell(out, cells[r * (size_t)ncol + (size_t)c]);
+            struct store_value *v = &vals[c];
+            switch (sqlite3_column_type(st, c)) {
+            case SQLITE_NULL:
+                *v = (struct store_value){.type = STORE_NULL};
+                break;
+            case SQLITE_INTEGER:
+                *v = (struct store_value){.type = STORE_INTEGER,
+                                          .i = sqlite3_column_int64(st, c)};
+                break;
+            case SQLITE_FLOAT:
+                *v = (struct store_value){.type = STORE_REAL, .d = sqlite3_column_double(st, c)};
+                break;
+            default:
+                *v = (struct store_value){.type = STORE_TEXT,
+                                          .s = (const char *)sqlite3_column_text(st, c)};
+                if (!v->s)
+                    v->s = "";
             }
-            fputc('\n', out);
         }
-    } else {
-        size_t *w = xcalloc((size_t)ncol, sizeof *w);
-        for (int c = 0; c < ncol; c++)
-            w[c] = strlen(sqlite3_column_name(st, c));
-        for (size_t r = 0; r < nrows; r++)
-            for (int c = 0; c < ncol; c++) {
-                const char *v = cells[r * (size_t)ncol + (size_t)c];
-                size_t l = strlen(v) - (*v == '\1');
-                w[c] = l > w[c] ? l : w[c];
-            }
-        for (int c = 0; c < ncol; c++)
-            fprintf(out, "%-*s%s", (int)w[c], sqlite3_column_name(st, c),
-                    c + 1 < ncol ? "  " : "\n");
-        for (int c = 0; c < ncol; c++) {
-            for (size_t k = 0; k < w[c]; k++)
-                fputc('-', out);
-            fputs(c + 1 < ncol ? "  " : "\n", out);
-        }
-        for (size_t r = 0; r < nrows; r++)
-            for (int c = 0; c < ncol; c++) {
-                const char *v = cells[r * (size_t)ncol + (size_t)c];
-                int numeric = *v == '\1';
-                fprintf(out, numeric ? "%*s%s" : "%-*s%s", (int)w[c], v + numeric,
-                        c + 1 < ncol ? "  " : "\n");
-            }
-        free(w);
+        stop = fn(arg, ncol, names, vals);
     }
-    for (size_t i = 0; i < nrows * (size_t)ncol; i++)
-        free(cells[i]);
-    free(cells);
-    json_decref(rows);
+    int ret = 0;
+    if (stop) {
+        ret = err_set(e, stop, "query: stopped: the output could not be written");
+    } else if (rc != SQLITE_DONE) {
+        if (s->timed_out)
+            ret = err_set(e, 1, "query: stopped after %g s (--timeout S sets the limit; 0 for "
+                          "none)", timeout);
+        else if (rc == SQLITE_NOMEM || rc == SQLITE_FULL)
+            ret = err_set(e, 1, "query: stopped: it needs more than %lld MiB of memory "
+                          "(--max-memory MIB sets the limit; 0 for none)", max_bytes >> 20);
+        else
+            ret = err_set(e, 1, "query: %s", sqlite3_errmsg(s->db));
+    }
     sqlite3_finalize(st);
-    return e && e->msg[0] && rc != SQLITE_DONE ? -1 : 0;
+    sqlite3_progress_handler(s->db, 0, NULL, NULL);
+    sqlite3_hard_heap_limit64(old_limit);
+    s->deadline = 0;
+    free(names);
+    free(vals);
+    return ret;
 }

@@ -3,6 +3,8 @@
 #include "../../controller/cfg.h"
 #include "../../controller/hotpath.h"
 #include "../../controller/proto.h"
+#include "../../controller/record.h"
+#include "../../controller/rows.h"
 #include "../../store/store.h"
 
 #include <stdio.h>
@@ -190,8 +192,8 @@ TEST(test_store)
                               "wall_s", 9.0);
         int added;
         struct proto_run *run = proto_run_of(m);
-        CHECK(store_run(st, sw, h, -1, run, &added, &e) == 0 && added);
-        CHECK(store_run(st, sw, h, -1, run, &added, &e) == 0 && !added);   /* no duplicate */
+        CHECK(record_run(st, sw, h, -1, run, &added, &e) == 0 && added);
+        CHECK(record_run(st, sw, h, -1, run, &added, &e) == 0 && !added);   /* no duplicate */
         proto_run_free(run);
         json_decref(m);
     }
@@ -199,7 +201,7 @@ TEST(test_store)
                             "c-x", "threads", 1, "repeat", 9, "warmup", 0, "status", "invalid");
     int added;
     struct proto_run *badrun = proto_run_of(bad);
-    CHECK(store_run(st, sw, h, -1, badrun, &added, &e) == 0 && added);
+    CHECK(record_run(st, sw, h, -1, badrun, &added, &e) == 0 && added);
     CHECK(badrun->has == 0 && badrun->error == NULL);
     proto_run_free(badrun);
     json_decref(bad);
@@ -212,14 +214,19 @@ TEST(test_store)
     CHECK(store_open(path, 1, &st, &e) == 0);
     char out[512];
     FILE *f = fmemopen(out, sizeof out, "w");
+    struct rows_out *ro = rows_begin(f, ROWS_CSV);
     CHECK(store_query(st, "select n, median_s, p25_s, p75_s, min_s, max_s from v_medians",
-                      STORE_CSV, f, &e) == 0);
+                      NULL, rows_add, ro, &e) == 0);
+    rows_end(ro);
     fclose(f);
     CHECK(strstr(out, "5,3,2,4,1,5") != NULL);
     f = fmemopen(out, sizeof out, "w");
-    CHECK(store_query(st, "delete from runs", STORE_CSV, f, &e) < 0 && strstr(e.msg, "DELETE"));
-    CHECK(store_query(st, "pragma user_version = 7", STORE_CSV, f, &e) < 0);
-    CHECK(store_query(st, "select 1; select 2", STORE_CSV, f, &e) < 0);
+    ro = rows_begin(f, ROWS_CSV);
+    CHECK(store_query(st, "delete from runs", NULL, rows_add, ro, &e) < 0 &&
+          strstr(e.msg, "DELETE"));
+    CHECK(store_query(st, "pragma user_version = 7", NULL, rows_add, ro, &e) < 0);
+    CHECK(store_query(st, "select 1; select 2", NULL, rows_add, ro, &e) < 0);
+    rows_end(ro);
     fclose(f);
     int64_t id;
     char uuid[64];

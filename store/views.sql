@@ -1,0 +1,84 @@
+-- hotpath store views. Plain SQL: every view works from the stock sqlite3
+-- shell. They are dropped and created again whenever this file changes
+-- (hotpath compares a checksum on each writable open), so a view is
+-- changed here, never by a migration.
+
+-- Runs with their sweep and host named.
+CREATE VIEW v_runs AS
+SELECT s.uuid AS sweep, h.name AS host, r.*
+FROM runs r JOIN sweeps s ON s.id = r.sweep_id JOIN hosts h ON h.id = r.host_id;
+
+-- The statistics of cells whose runs changed since they were stored,
+-- computed from their runs. Quantiles interpolate linearly between order
+-- statistics, as NumPy's default does.
+CREATE VIEW v_cells_dirty AS
+WITH r AS (
+    SELECT r.sweep_id, r.host_id, r.task, r.engine, r.threads, r.total_s AS v,
+           row_number() OVER w - 1 AS i,
+           count(*) OVER (PARTITION BY r.sweep_id, r.host_id, r.task, r.engine, r.threads) AS n
+    FROM cell_dirty d
+    JOIN runs r ON r.sweep_id = d.sweep_id AND r.host_id = d.host_id AND r.task = d.task
+               AND r.engine = d.engine AND r.threads = d.threads
+    WHERE r.status = 'ok' AND r.warmup = 0 AND r.total_s IS NOT NULL
+    WINDOW w AS (PARTITION BY r.sweep_id, r.host_id, r.task, r.engine, r.threads
+                 ORDER BY r.total_s)
+), k AS (
+    SELECT *, (n - 1) * 0.5 AS q50, (n - 1) * 0.25 AS q25, (n - 1) * 0.75 AS q75 FROM r
+), g AS (
+    SELECT sweep_id, host_id, task, engine, threads, n,
+           max(CASE WHEN i = CAST(q50 AS INTEGER) THEN v END) AS m_lo,
+           max(CASE WHEN i = min(n - 1, CAST(q50 AS INTEGER) + 1) THEN v END) AS m_hi,
+           q50 - CAST(q50 AS INTEGER) AS m_f,
+           max(CASE WHEN i = CAST(q25 AS INTEGER) THEN v END) AS a_lo,
+           max(CASE WHEN i = min(n - 1, CAST(q25 AS INTEGER) + 1) THEN v END) AS a_hi,
+           q25 - CAST(q25 AS INTEGER) AS a_f,
+           max(CASE WHEN i = CAST(q75 AS INTEGER) THEN v END) AS b_lo,
+           max(CASE WHEN i = min(n - 1, CAST(q75 AS INTEGER) + 1) THEN v END) AS b_hi,
+           q75 - CAST(q75 AS INTEGER) AS b_f,
+           min(v) AS min_s, max(v) AS max_s, avg(v) AS mean_s, avg(v * v) AS mean_sq
+    FROM k GROUP BY sweep_id, host_id, task, engine, threads
+)
+SELECT sweep_id, host_id, task, engine, threads, n,
+       m_lo + (m_hi - m_lo) * m_f AS median_s,
+       a_lo + (a_hi - a_lo) * a_f AS p25_s,
+       b_lo + (b_hi - b_lo) * b_f AS p75_s,
+       min_s, max_s, mean_s,
+       CASE WHEN mean_s > 0 THEN sqrt(max(mean_sq - mean_s * mean_s, 0)) / mean_s END AS cv
+FROM g;
+
+-- Every cell: the stored statistics, and the dirty cells computed.
+CREATE VIEW v_cells AS
+SELECT sweep_id, host_id, task, engine, threads, n, median_s, p25_s, p75_s, min_s, max_s,
+       mean_s, cv FROM cell_stats
+UNION ALL
+SELECT sweep_id, host_id, task, engine, threads, n, median_s, p25_s, p75_s, min_s, max_s,
+       mean_s, cv FROM v_cells_dirty;
+
+-- Per (sweep, host, task, engine, threads): statistics of total_s over the
+-- valid timed runs (status ok, warmups left out).
+CREATE VIEW v_medians AS
+SELECT s.uuid AS sweep, h.name AS host, c.task, c.engine, c.threads, c.n, c.median_s,
+       c.p25_s, c.p75_s, c.min_s, c.max_s, c.cv, c.sweep_id, c.host_id
+FROM v_cells c JOIN sweeps s ON s.id = c.sweep_id JOIN hosts h ON h.id = c.host_id;
+
+-- Each engine against its task's baseline engine, same sweep, host and
+-- thread count: speedup > 1 means faster than the baseline.
+CREATE VIEW v_speedups AS
+SELECT m.sweep, m.host, m.task, m.engine, m.threads, m.median_s,
+       b.engine AS baseline, b.median_s AS baseline_median_s,
+       b.median_s / m.median_s AS speedup, m.sweep_id, m.host_id
+FROM v_medians m
+JOIN baselines bl ON bl.task = m.task
+JOIN v_medians b ON b.sweep_id = m.sweep_id AND b.host_id = m.host_id
+                AND b.task = m.task AND b.threads = m.threads AND b.engine = bl.engine;
+
+-- The medians of the newest sweep.
+CREATE VIEW v_latest AS
+SELECT * FROM v_medians WHERE sweep_id = (SELECT max(id) FROM sweeps);
+
+-- What did not produce a valid timing, for every report's caveats.
+CREATE VIEW v_problems AS
+SELECT sweep, host, task, engine, threads, status, count(*) AS runs, max(error) AS error,
+       sweep_id, host_id
+FROM v_runs WHERE status <> 'ok'
+GROUP BY sweep, host, task, engine, threads, status;
