@@ -3,52 +3,106 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 BASE    := -std=c11 -D_GNU_SOURCE -pthread
+# The target: this host's unless set (a cross build of the payload sets
+# UNAME_S, UNAME_M, CC, B, BIN and JANSSON_PREFIX; see tests/cli/t0700).
+UNAME_S ?= $(shell uname -s)
+UNAME_M ?= $(shell uname -m)
+X86_64  := $(filter x86_64 amd64,$(UNAME_M))
+B       ?= build
+BIN     ?= bin
+
+# Jansson: JANSSON_PREFIX if given, else pkg-config, else Homebrew's
+# prefixes. Payload binaries for Linux link it statically (libjansson.a), so
+# they run on any glibc distribution without it.
+ifeq ($(origin JANSSON_PREFIX),undefined)
+  JANSSON_PC := $(shell pkg-config --exists jansson 2>/dev/null && echo 1)
+  ifeq ($(JANSSON_PC),)
+    JANSSON_PREFIX := $(firstword $(foreach p,/opt/homebrew /usr/local /opt/local,\
+                        $(if $(wildcard $(p)/include/jansson.h),$(p))))
+  endif
+endif
+ifneq ($(JANSSON_PREFIX),)
+  JANSSON_CFLAGS := -I$(JANSSON_PREFIX)/include
+  JANSSON_LIBDIR := $(JANSSON_PREFIX)/lib
+  JANSSON_DYN    := -L$(JANSSON_LIBDIR) -ljansson
+  JANSSON_FOUND  := $(wildcard $(JANSSON_PREFIX)/include/jansson.h)
+else ifneq ($(JANSSON_PC),)
+  JANSSON_CFLAGS := $(shell pkg-config --cflags jansson)
+  JANSSON_LIBDIR := $(shell pkg-config --variable=libdir jansson)
+  JANSSON_DYN    := $(shell pkg-config --libs jansson)
+  JANSSON_FOUND  := 1
+else
+  # No pkg-config: the compiler's own search path may still hold it.
+  JANSSON_DYN    := -ljansson
+  JANSSON_FOUND  := $(wildcard /usr/include/jansson.h)
+endif
+JANSSON_A := $(wildcard $(JANSSON_LIBDIR)/libjansson.a)
+# Static where an archive is there and the target is Linux, or the prefix
+# holds only an archive (a cross build's own Jansson).
+ifneq ($(and $(JANSSON_A),$(or $(filter Linux,$(UNAME_S)),\
+        $(if $(wildcard $(JANSSON_LIBDIR)/libjansson.so* $(JANSSON_LIBDIR)/libjansson*.dylib),,1))),)
+  JANSSON_LIBS := $(JANSSON_A)
+else
+  JANSSON_LIBS := $(JANSSON_DYN)
+endif
+
 # The payload (agent, generator, C engines) needs only libc, libm, pthreads
 # and Jansson; the generator's float draws must not be fused.
-PAYLOAD_FLAGS := $(BASE) $(WARN) -ffp-contract=off
-LIBS    := -ljansson -lm
-BIN     := bin
+PAYLOAD_FLAGS := $(BASE) $(WARN) -ffp-contract=off $(JANSSON_CFLAGS)
+LIBS    := $(JANSSON_LIBS) -lm
+CTL_LIBS := -lsqlite3 -lcurl -lssh2 $(JANSSON_DYN) -lm
 
 COMMON_SRC := common/xmalloc.c common/err.c common/buf.c common/sha256.c common/check.c \
               common/proc.c common/exe.c common/cpu.c common/clock.c \
               common/strset.c
-COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
-GEN_OBJ    := build/workloads/gen/gen.o
-ENGINE_OBJ := build/workloads/c/csv.o build/workloads/c/tasks.o
-AGENT_OBJ  := $(patsubst %.c,build/%.o,$(filter-out agent/main.c,$(wildcard agent/*.c)))
-CTL_OBJ    := $(patsubst %.c,build/%.o,$(wildcard controller/*.c reports/*.c)) build/store/store.o \
-              build/store/schema.o
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
+GEN_OBJ    := $(B)/workloads/gen/gen.o
+ENGINE_OBJ := $(B)/workloads/c/csv.o $(B)/workloads/c/tasks.o
+AGENT_OBJ  := $(patsubst %.c,$(B)/%.o,$(filter-out agent/main.c,$(wildcard agent/*.c)))
+CTL_OBJ    := $(patsubst %.c,$(B)/%.o,$(wildcard controller/*.c reports/*.c)) $(B)/store/store.o \
+              $(B)/store/schema.o
 PROGRAMS   := $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath-agent \
               $(BIN)/hotpath
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all payload deps deps-test run test unit check-asan bench clean rust rust-polars
+.PHONY: all payload toolchain deps deps-test run test unit check-asan bench clean rust rust-polars
 all: $(PROGRAMS) rust
 # What a host needs to run sweeps: no SQLite, libssh2 or libcurl.
 payload: $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath-agent
+
+# A host that builds its own payload is told what is missing, by name.
+toolchain:
+	@command -v $(firstword $(CC)) >/dev/null 2>&1 || { echo "hotpath: no C compiler \
+	'$(firstword $(CC))' here: install one (Debian/Ubuntu: apt-get install build-essential; \
+	Fedora: dnf install gcc make; macOS: xcode-select --install)" >&2; exit 1; }
+	@printf '#include <jansson.h>\nint main(void) { return 0; }\n' | \
+	    $(CC) $(JANSSON_CFLAGS) -x c -E - >/dev/null 2>&1 || { echo "hotpath: \
+	Jansson not found (pkg-config jansson, /opt/homebrew, /usr/local): install it \
+	(Debian/Ubuntu: apt-get install libjansson-dev; Fedora: dnf install jansson-devel; \
+	macOS: brew install jansson)" >&2; exit 1; }
 
 # The store's migrations (store/migrations/NNNN-*.sql, applied in name
 # order: the Nth file takes the store to user_version N) and its views,
 # embedded as C strings.
 MIGRATIONS := $(sort $(wildcard store/migrations/*.sql))
 SQL_TO_C   := sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/'
-build/store/schema.c: $(MIGRATIONS) store/views.sql Makefile
+$(B)/store/schema.c: $(MIGRATIONS) store/views.sql Makefile
 	@mkdir -p $(dir $@)
 	@{ echo 'const char *const store_migrations[] = {'; \
 	   for f in $(MIGRATIONS); do $(SQL_TO_C) $$f; echo '    ,'; done; \
 	   echo '    0};'; \
 	   echo 'const char store_views_sql[] ='; $(SQL_TO_C) store/views.sql; echo ';'; } > $@
 
-build/store/schema.o: build/store/schema.c
+$(B)/store/schema.o: $(B)/store/schema.c
 	$(CC) $(BASE) $(CFLAGS) -c $< -o $@
 
 $(BIN)/hotpath: $(CTL_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
-	$(CC) $(BASE) $(CFLAGS) -o $@ $^ -lsqlite3 -lcurl -lssh2 $(LIBS)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(CTL_LIBS)
 
-build/agent/probe.o: EXTRA := -DHOTPATH_BUILD_FLAGS='"$(CC) $(CFLAGS)"'
+$(B)/agent/probe.o: EXTRA := -DHOTPATH_BUILD_FLAGS='"$(CC) $(CFLAGS)"'
 
-build/%.o: %.c
+$(B)/%.o: %.c | toolchain
 	@mkdir -p $(dir $@)
 	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) $(EXTRA) -MMD -MP -c $< -o $@
 
@@ -56,44 +110,46 @@ build/%.o: %.c
 # intrinsics on x86-64, used only where the CPU has them), every step
 # rounded as num_distance() rounds it (fused only where the code says so),
 # and no -ffast-math, so the range test sees NaN.
-KERNEL_FLAGS := $(BASE) $(WARN) -O3 -g -fno-math-errno -fno-trapping-math -ffp-contract=off \
+KERNEL_FLAGS := $(BASE) $(WARN) $(JANSSON_CFLAGS) -O3 -g -fno-math-errno -fno-trapping-math -ffp-contract=off \
                 -fopenmp-simd
-AVX2_FLAGS   := $(if $(filter x86_64 amd64,$(shell uname -m)),-mavx2 -mfma)
-build/workloads/c/numeric_kernel.o: workloads/c/numeric_kernel.c
+AVX2_FLAGS   := $(if $(X86_64),-mavx2 -mfma)
+$(B)/workloads/c/numeric_kernel.o: workloads/c/numeric_kernel.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KERNEL_FLAGS) -MMD -MP -c $< -o $@
-build/workloads/c/numeric_avx2.o: workloads/c/numeric_avx2.c
+$(B)/workloads/c/numeric_avx2.o: workloads/c/numeric_avx2.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KERNEL_FLAGS) $(AVX2_FLAGS) -MMD -MP -c $< -o $@
 
-$(BIN)/hotpath-gen: build/workloads/gen/main.o $(GEN_OBJ) $(COMMON_OBJ)
+$(BIN)/hotpath-gen: $(B)/workloads/gen/main.o $(GEN_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(BIN)/c-scalar: build/workloads/c/scalar.o $(ENGINE_OBJ) $(COMMON_OBJ)
+$(BIN)/c-scalar: $(B)/workloads/c/scalar.o $(ENGINE_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
 
 # c-threads: threads.c twice on x86-64 (baseline and x86-64-v3, chosen at
 # run time by threads-main.c), once elsewhere.
-V3          := $(if $(filter x86_64 amd64,$(shell uname -m)),1)
-THREADS_OBJ := build/workloads/c/threads-main.o build/workloads/c/threads-base.o \
-               $(if $(V3),build/workloads/c/threads-v3.o)
-build/workloads/c/threads-main.o: EXTRA := $(if $(V3),-DHP_HAVE_V3)
-build/workloads/c/threads-base.o: workloads/c/threads.c
+V3          := $(if $(X86_64),1)
+# zig's clang spells the level -mcpu=x86_64_v3.
+V3_FLAGS    ?= -march=x86-64-v3
+THREADS_OBJ := $(B)/workloads/c/threads-main.o $(B)/workloads/c/threads-base.o \
+               $(if $(V3),$(B)/workloads/c/threads-v3.o)
+$(B)/workloads/c/threads-main.o: EXTRA := $(if $(V3),-DHP_HAVE_V3)
+$(B)/workloads/c/threads-base.o: workloads/c/threads.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -DTHREADS_MAIN=threads_main_base -MMD -MP -c $< -o $@
-build/workloads/c/threads-v3.o: workloads/c/threads.c
+$(B)/workloads/c/threads-v3.o: workloads/c/threads.c
 	@mkdir -p $(dir $@)
-	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -march=x86-64-v3 -DTHREADS_MAIN=threads_main_v3 \
+	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) $(V3_FLAGS) -DTHREADS_MAIN=threads_main_v3 \
 		-MMD -MP -c $< -o $@
 
-$(BIN)/c-threads: $(THREADS_OBJ) build/workloads/c/numeric_kernel.o \
-		build/workloads/c/numeric_avx2.o $(ENGINE_OBJ) $(COMMON_OBJ)
+$(BIN)/c-threads: $(THREADS_OBJ) $(B)/workloads/c/numeric_kernel.o \
+		$(B)/workloads/c/numeric_avx2.o $(ENGINE_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(BIN)/hotpath-agent: build/agent/main.o $(AGENT_OBJ) $(GEN_OBJ) $(COMMON_OBJ)
+$(BIN)/hotpath-agent: $(B)/agent/main.o $(AGENT_OBJ) $(GEN_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
 
@@ -101,9 +157,9 @@ UNIT_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tas
 	agent/validate.c agent/plan.c store/store.c controller/proto.c controller/cfg.c controller/common.c \
 	controller/record.c controller/rows.c \
 	controller/quote.c \
-	build/store/schema.c
+	$(B)/store/schema.c
 # The numeric kernels keep their own flags (see above).
-UNIT_OBJ  := build/workloads/c/numeric_kernel.o build/workloads/c/numeric_avx2.o
+UNIT_OBJ  := $(B)/workloads/c/numeric_kernel.o $(B)/workloads/c/numeric_avx2.o
 $(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(UNIT_DEPS) $(UNIT_OBJ) \
 		$(wildcard workloads/c/*.h common/*.h)
 	@mkdir -p $(BIN)

@@ -61,6 +61,7 @@ static char *read_file(const char *path)
     return buf_detach(&b);
 }
 
+#ifdef __linux__
 static char *trim(char *s)
 {
     if (!s)
@@ -71,7 +72,6 @@ static char *trim(char *s)
     return s;
 }
 
-#ifdef __linux__
 /* Value after "key\t: " in /proc/cpuinfo's first processor. */
 static char *cpuinfo_field(const char *info, const char *key)
 {

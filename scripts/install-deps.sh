@@ -2,7 +2,9 @@
 # Installs what hotpath needs and is missing: Debian packages, then a Python
 # virtual environment (.venv) from the pinned requirements.txt. Idempotent and
 # quiet when everything is already there. With --test, also what only the
-# tests use (Chromium for the report screenshot, OpenSSL for a test CA).
+# tests use (Chromium for the report screenshot, OpenSSL for a test CA,
+# clang, an arm64 cross gcc with qemu-user to run what it builds, and zig's
+# clang from PyPI for the macOS cross-builds, in ~/.cache/hotpath/zig-venv).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -10,7 +12,8 @@ PKGS="build-essential pkg-config libjansson-dev libssh2-1-dev libsqlite3-dev sql
       libcurl4-openssl-dev gnuplot-nox python3-venv python3-pip openssh-server iproute2
       procps"
 if [ "${1:-}" = "--test" ]; then
-    PKGS="$PKGS openssl chromium"
+    PKGS="$PKGS openssl chromium clang gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+          qemu-user-static"
 fi
 missing=""
 for p in $PKGS; do
@@ -31,4 +34,16 @@ if [ ! -x .venv/bin/python ] || ! cmp -s requirements.txt "$stamp" 2>/dev/null; 
     python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt >&2
     cp requirements.txt "$stamp"
+fi
+
+if [ "${1:-}" = "--test" ]; then
+    zv=${HOME:-/root}/.cache/hotpath/zig-venv
+    if [ ! -x "$zv/bin/python" ] || ! cmp -s tests/requirements-cross.txt "$zv/.requirements"; then
+        echo "hotpath: installing zig (tests/requirements-cross.txt) into $zv" >&2
+        python3 -m venv "$zv" &&
+            "$zv/bin/pip" install -q --disable-pip-version-check \
+                -r tests/requirements-cross.txt >&2 &&
+            cp tests/requirements-cross.txt "$zv/.requirements" ||
+            echo "hotpath: zig not installed: the macOS cross-build test will be skipped" >&2
+    fi
 fi

@@ -102,6 +102,8 @@ int csv_open_mode(struct csv_file *f, const char *dir, const char *name, int pop
 #ifdef MAP_POPULATE
     if (populate)
         flags |= MAP_POPULATE;
+#else
+    (void)populate; /* macOS: pages come in as they are read */
 #endif
     void *m = mmap(NULL, size, PROT_READ, flags, fd, 0);
     if (m != MAP_FAILED) {
@@ -116,7 +118,9 @@ int csv_open_mode(struct csv_file *f, const char *dir, const char *name, int pop
 
     /* Only complete lines are parsed; a missing final newline is reported
      * after them, since any bad line before it has a smaller number. */
-    const char *last_nl = memrchr(f->base, '\n', f->len);
+    const char *end = f->base + f->len; /* just past the last newline (memrchr is GNU) */
+    while (end > f->base && end[-1] != '\n')
+        end--;
     f->truncated = f->base[f->len - 1] != '\n';
     const char *nl = memchr(f->base, '\n', f->len);
     size_t hlen = strlen(f->schema);
@@ -130,7 +134,7 @@ int csv_open_mode(struct csv_file *f, const char *dir, const char *name, int pop
         return -1;
     }
     f->data = nl + 1;
-    f->end = last_nl + 1;
+    f->end = end;
     if (f->data == f->end && !f->truncated) {
         err_set(e, 1, "%s:2: no data rows", name);
         csv_close(f);

@@ -14,6 +14,7 @@
  * never depends on the data being well-formed. This file is built without
  * -ffast-math: the range test must see NaN and infinity. */
 #include "numeric_poly.h"
+#include "../../common/cpu.h"
 
 #include <math.h>
 
@@ -24,11 +25,23 @@ static void block_stats(const double *d, int n, struct num_part *b)
 {
     double mn = INFINITY, mx = -INFINITY, s1 = 0.0, s2 = 0.0;
     uint64_t low = 0, high = 0;
+#if defined(__clang__)
+    /* clang vectorises no min/max reduction of doubles while NaN may occur
+     * (and says so under -Werror), so the extremes take a loop of their own. */
+    for (int i = 0; i < n; i++) {
+        mn = d[i] < mn ? d[i] : mn;
+        mx = d[i] > mx ? d[i] : mx;
+    }
+#pragma omp simd reduction(+:s1, s2, low, high)
+#else
 #pragma omp simd reduction(min:mn) reduction(max:mx) reduction(+:s1, s2, low, high)
+#endif
     for (int i = 0; i < n; i++) {
         double v = d[i];
+#if !defined(__clang__)
         mn = v < mn ? v : mn;
         mx = v > mx ? v : mx;
+#endif
         low += v < LO;
         high += v > HI;
         v = (v < LO ? LO : v > HI ? HI : v) - SHIFT;
@@ -79,8 +92,7 @@ static int block_libm(const double *lat, const double *lon, int n, struct num_pa
 static block_fn pick(enum num_impl impl)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (impl != NUM_PORTABLE && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if (impl != NUM_PORTABLE && cpu_has_avx2_fma())
         return num_block_avx2;
 #endif
     return impl == NUM_AVX2 ? NULL : block_fast;
