@@ -15,6 +15,12 @@ int agent_tail(int argc, char **argv);
 int agent_bundle_verify(int argc, char **argv);
 
 json_t *agent_probe_json(const char *python);
+/* conditions.c: governor, boost, SMT, battery, throttling, swap, ASLR. */
+json_t *agent_conditions(void);
+/* Thermal throttle events since boot, summed over CPUs; -1 where unknown. */
+long long agent_throttle_count(void);
+/* CPU seconds the whole host has spent busy since boot; -1 where unknown. */
+double agent_host_busy_s(void);
 
 /* Where things live on a host. The bundle root is the parent of the folder
  * holding this executable; the home ($HOTPATH_HOME, else
@@ -27,9 +33,11 @@ int agent_mkdirs(const char *path);
 
 struct err;
 struct gen_profile;
-/* Ensures verified data for the profile in the home's cache; returns the
- * folder (caller frees) and the manifest (caller decrefs). */
+/* Ensures verified data for the profile in the home's cache (every file's
+ * SHA-256 against the manifest); returns the folder (caller frees) and the
+ * manifest (caller decrefs). *changed (caller frees; NULL when the data was
+ * new or intact) says what failed the check of data that was there. */
 char *agent_data(const struct gen_profile *p, json_t **manifest, double *gen_s, int *reused,
-                 struct err *e);
+                 char **changed, struct err *e);
 
 #endif

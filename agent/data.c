@@ -30,14 +30,18 @@ int agent_mkdirs(const char *path)
 }
 
 char *agent_data(const struct gen_profile *p, json_t **manifest, double *gen_s, int *reused,
-                 struct err *e)
+                 char **changed, struct err *e)
 {
     char *dir = xasprintf("%s/data/%s-%llu-%llu-%llu-%llu-%llu", agent_home(), p->name,
                           (unsigned long long)p->seed, (unsigned long long)p->facts,
                           (unsigned long long)p->events, (unsigned long long)p->stream,
                           (unsigned long long)p->points);
     double t0 = proc_now();
-    *reused = gen_verify(p, dir, NULL) == 0;
+    struct err why = {0};
+    *reused = gen_verify(p, dir, &why) == 0;
+    char *mpath = xasprintf("%s/manifest.json", dir);
+    *changed = !*reused && access(mpath, F_OK) == 0 ? xstrdup(why.msg) : NULL;
+    free(mpath);
     if (!*reused) {
         struct gen_file files[GEN_NFILES];
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -84,11 +88,15 @@ int agent_gen(int argc, char **argv)
     double s;
     int reused;
     struct err e = {0};
-    char *dir = agent_data(&p, &m, &s, &reused, &e);
+    char *changed;
+    char *dir = agent_data(&p, &m, &s, &reused, &changed, &e);
     if (!dir)
         die("gen: %s", e.msg);
     json_t *o = json_pack("{s:s, s:s, s:b, s:f, s:o}", "type", "data", "dir", dir, "reused",
                           reused, "gen_s", s, "manifest", m);
+    if (changed)
+        json_object_set_new(o, "regenerated", json_string(changed));
+    free(changed);
     json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     putchar('\n');
     json_decref(o);

@@ -274,6 +274,7 @@ json_t *agent_probe_json(const char *python)
 #ifdef __APPLE__
     probe_apple(o);
 #endif
+    json_object_set_new(o, "conditions", agent_conditions());
     double load[3];
     if (getloadavg(load, 3) == 3)
         json_object_set_new(o, "load_avg", json_pack("[f, f, f]", load[0], load[1], load[2]));

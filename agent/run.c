@@ -219,6 +219,24 @@ static json_t *num_or_null(double v)
     return v < 0 ? json_null() : json_real(v);
 }
 
+/* What else the host did while the engine ran: its page faults and context
+ * switches, the CPU time of every other process (the host's busy time less
+ * the engine's), thermal throttle events. */
+static void run_conditions(json_t *rec, const struct proc_result *res, double busy0,
+                           double busy1, long long throttle0, long long throttle1)
+{
+    json_object_set_new(rec, "minflt", json_integer(res->minflt));
+    json_object_set_new(rec, "majflt", json_integer(res->majflt));
+    json_object_set_new(rec, "nvcsw", json_integer(res->nvcsw));
+    json_object_set_new(rec, "nivcsw", json_integer(res->nivcsw));
+    if (busy0 >= 0 && busy1 >= busy0) {
+        double other = busy1 - busy0 - res->user_s - res->sys_s;
+        json_object_set_new(rec, "other_cpu_s", json_real(other > 0 ? other : 0));
+    }
+    if (throttle0 >= 0 && throttle1 >= throttle0)
+        json_object_set_new(rec, "throttled", json_integer(throttle1 - throttle0));
+}
+
 static void run_one(struct runner *r, const struct job *j)
 {
     json_t *rec = json_pack("{s:s, s:s, s:s, s:i, s:i, s:b}", "type", "run", "task", j->task,
@@ -233,7 +251,11 @@ static void run_one(struct runner *r, const struct job *j)
         return;
     }
     struct proc_result res;
+    double busy0 = agent_host_busy_s();
+    long long throttle0 = agent_throttle_count();
     spawn_engine(r, j->eng->argv, j->task, j->threads, &res);
+    double busy1 = agent_host_busy_s();
+    long long throttle1 = agent_throttle_count();
     const char *status = "ok";
     char *error = NULL;
     struct engine_output out = {0};
@@ -286,6 +308,7 @@ static void run_one(struct runner *r, const struct job *j)
     json_object_set_new(rec, "user_s", json_real(res.user_s));
     json_object_set_new(rec, "sys_s", json_real(res.sys_s));
     json_object_set_new(rec, "max_rss_kb", json_integer(res.max_rss_kb));
+    run_conditions(rec, &res, busy0, busy1, throttle0, throttle1);
     json_object_set_new(rec, "exit_code", res.exited ? json_integer(res.exit_code)
                                                      : json_null());
     if (res.signaled)
@@ -472,15 +495,22 @@ int agent_run(int argc, char **argv)
     double gen_s;
     json_t *manifest;
     struct err e = {0};
-    r.data_dir = agent_data(&prof, &manifest, &gen_s, &reused, &e);
+    char *changed = NULL;
+    r.data_dir = agent_data(&prof, &manifest, &gen_s, &reused, &changed, &e);
     if (!r.data_dir) {
         emit_error(&r, "data: %s", e.msg);
         emit(&r, json_pack("{s:s, s:b}", "type", "done", "ok", 0));
         return 1;
     }
-    emit(&r, json_pack("{s:s, s:s, s:b, s:f, s:o, s:I, s:I}", "type", "data", "dir",
-                       r.data_dir, "reused", reused, "gen_s", gen_s, "manifest", manifest,
-                       "planned", (json_int_t)planned, "todo", (json_int_t)todo));
+    json_t *data = json_pack("{s:s, s:s, s:b, s:f, s:o, s:I, s:I}", "type", "data", "dir",
+                             r.data_dir, "reused", reused, "gen_s", gen_s, "manifest", manifest,
+                             "planned", (json_int_t)planned, "todo", (json_int_t)todo);
+    /* Checked before the first run: data that failed its checksums was
+     * generated again, and the report says so. */
+    if (changed)
+        json_object_set_new(data, "regenerated", json_string(changed));
+    free(changed);
+    emit(&r, data);
 
     for (size_t k = 0; k < njobs; k++) {
         if (plan_is_done(plan, &jobs[k]))

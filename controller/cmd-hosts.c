@@ -58,18 +58,68 @@ static json_t *probe_host(const struct host_cfg *h, const struct cfg *cf, char *
     return p;
 }
 
+/* One condition line of `hosts --check`; a warning when it would change how
+ * a timing reads. */
+static void check_line(const char *what, const char *value, int warn, const char *advice)
+{
+    printf("  %-22s %s%s%s%s\n", what, warn ? "WARNING: " : "", value, warn && advice ? ": " : "",
+           warn && advice ? advice : "");
+}
+
+/* The conditions a sweep would run under on a host, as `pyperf system
+ * show` prints them (agent/conditions.c gathers them). */
+static void check_host(const char *name, json_t *p)
+{
+    json_t *c = json_object_get(p, "conditions");
+    char buf[128];
+    printf("%s\n", name);
+    const char *gov = json_string_value(json_object_get(c, "governor"));
+    check_line("CPU governor:", gov ? gov : "not exposed (a VM, or no cpufreq)",
+               gov && strcmp(gov, "performance") != 0,
+               "the clock may change under load; `cpupower frequency-set -g performance`");
+    json_t *b = json_object_get(c, "boost");
+    check_line("boost/turbo:", json_is_boolean(b) ? (json_is_true(b) ? "on" : "off")
+                                                  : "not exposed", 0, NULL);
+    const char *smt = json_string_value(json_object_get(c, "smt"));
+    check_line("SMT:", smt ? smt : "not exposed", 0, NULL);
+    json_t *bat = json_object_get(c, "on_battery");
+    check_line("power:", json_is_true(bat) ? "on battery" : json_is_boolean(bat) ? "not on battery"
+                                                                                 : "not exposed",
+               json_is_true(bat), "a laptop on battery clocks down; plug it in");
+    json_t *t = json_object_get(c, "throttle_count");
+    if (json_is_integer(t))
+        snprintf(buf, sizeof buf, "%lld events since boot", (long long)json_integer_value(t));
+    check_line("thermal throttling:", json_is_integer(t) ? buf : "not exposed",
+               json_integer_value(t) > 0, "the CPU has throttled; let it cool, check cooling");
+    json_t *sw = json_object_get(c, "swap_used_kb");
+    if (json_is_integer(sw))
+        snprintf(buf, sizeof buf, "%.0f MiB in use", (double)json_integer_value(sw) / 1024);
+    check_line("swap:", json_is_integer(sw) ? buf : "not exposed", json_integer_value(sw) > 0,
+               "memory pressure: engines may page");
+    const char *aslr = json_string_value(json_object_get(c, "aslr"));
+    check_line("ASLR:", aslr ? aslr : "not exposed", 0, NULL);
+    json_t *load = json_array_get(json_object_get(p, "load_avg"), 0);
+    double cores = (double)json_integer_value(json_object_get(p, "logical_cores"));
+    snprintf(buf, sizeof buf, "%.2f (1 min) on %.0f logical CPUs", json_number_value(load),
+             cores);
+    check_line("load average:", buf, json_is_number(load) && json_number_value(load) > 0.1 * cores,
+               "other processes share the CPUs; runs will be flagged");
+    const char *virt = json_string_value(json_object_get(p, "virtualization"));
+    check_line("virtualization:", virt ? virt : "unknown", 0, NULL);
+}
+
 int cmd_hosts(int argc, char **argv)
 {
-    (void)argv;
-    if (argc > 1)
-        die_code(2, "hosts: takes no arguments");
+    int check = argc == 2 && !strcmp(argv[1], "--check");
+    if (argc > 1 && !check)
+        die_code(2, "hosts: takes no arguments but --check");
     struct cfg c;
     struct err e = {0};
     if (hp_load_config(&c, &e) < 0)
         die("%s", e.msg);
     json_t *all = json_array();
     int failed = 0;
-    if (!cli.json)
+    if (!cli.json && !check)
         printf("%-12s %-9s %-7s %-6s %-22s %-8s %-24s %5s %7s %8s  %s\n", "host", "transport",
                "status", "agent", "os", "arch", "cpu", "cores", "memory", "free", "python");
     for (int i = 0; i < c.nhosts; i++) {
@@ -86,6 +136,11 @@ int cmd_hosts(int argc, char **argv)
         }
         if (!p) {
             printf("%-12s %-9s %-7s %s\n", h->name, h->transport, "failed", why);
+            continue;
+        }
+        if (check) {
+            check_host(h->name, p);
+            json_decref(p);
             continue;
         }
         json_t *py = json_object_get(p, "python");

@@ -19,7 +19,7 @@ int cmd_status(int argc, char **argv)
     hp_open_readonly(&st);
     struct err e = {0};
     enum rows_format fmt = cli.json ? ROWS_JSON : ROWS_TABLE;
-    json_t *rows;
+    json_t *rows, *warnings = NULL;     /* the cells v_warnings flags, for a sweep */
     const char *const *cols = sweep_cols;
     if (argc == 1) {
         rows = store_sweeps_summary(st, 50, &e);
@@ -32,12 +32,21 @@ int cmd_status(int argc, char **argv)
             printf("sweep %s\n", uuid);
         rows = store_sweep_hosts(st, id, &e);
         cols = host_cols;
+        if (rows && !cli.json)
+            warnings = store_sweep_warnings(st, id, &e);
     }
     store_close(st);
     if (!rows)
         die("%s", e.msg);
     int rc = rows_print_json(stdout, fmt, rows, cols);
     json_decref(rows);
+    if (rc == 0 && json_array_size(warnings)) {
+        static const char *const warn_cols[] = {"task", "engine", "threads", "host", "kind",
+                                                "reason", NULL};
+        printf("\nwarnings (these cells are still charted, marked [!KIND] in the report):\n");
+        rc = rows_print_json(stdout, ROWS_TABLE, warnings, warn_cols);
+    }
+    json_decref(warnings);
     if (rc < 0)
         die("status: cannot write the output");
     return 0;

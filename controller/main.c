@@ -63,7 +63,9 @@ static const struct cmd_entry {
      "and the answers 408, 429 and 5xx are retried (default 3 retries, backoff from\n"
      "0.5 s, doubling); redirects are not followed. Exit 0 on a 2xx answer, 1 otherwise\n"
      "(with the server's status line), 2 on bad usage.\n"},
-    {"hosts", "hosts", "probe each configured host and print a summary", cmd_hosts, NULL},
+    {"hosts", "hosts [--check]", "probe each configured host and print a summary; --check: "
+     "the conditions a sweep would run under (governor, boost, SMT, battery, throttling, swap, "
+     "ASLR, load)", cmd_hosts, NULL},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 

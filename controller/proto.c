@@ -120,11 +120,17 @@ struct proto_run *proto_run_of(json_t *m)
         {"user_s", RUN_USER, offsetof(struct proto_run, user_s)},
         {"sys_s", RUN_SYS, offsetof(struct proto_run, sys_s)},
         {"at", RUN_AT, offsetof(struct proto_run, at)},
+        {"other_cpu_s", RUN_OTHER_CPU, offsetof(struct proto_run, other_cpu_s)},
     }, ints[] = {
         {"max_rss_kb", RUN_RSS, offsetof(struct proto_run, max_rss_kb)},
         {"exit_code", RUN_EXIT, offsetof(struct proto_run, exit_code)},
         {"signal", RUN_SIGNAL, offsetof(struct proto_run, signal)},
         {"threads_used", RUN_THREADS_USED, offsetof(struct proto_run, threads_used)},
+        {"minflt", RUN_MINFLT, offsetof(struct proto_run, minflt)},
+        {"majflt", RUN_MAJFLT, offsetof(struct proto_run, majflt)},
+        {"nvcsw", RUN_NVCSW, offsetof(struct proto_run, nvcsw)},
+        {"nivcsw", RUN_NIVCSW, offsetof(struct proto_run, nivcsw)},
+        {"throttled", RUN_THROTTLED, offsetof(struct proto_run, throttled)},
     };
     for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
         json_t *v = json_object_get(m, reals[i].key);

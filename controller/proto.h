@@ -22,6 +22,8 @@ enum {
     RUN_WALL = 1 << 0, RUN_TOTAL = 1 << 1, RUN_LOAD = 1 << 2, RUN_COMPUTE = 1 << 3,
     RUN_USER = 1 << 4, RUN_SYS = 1 << 5, RUN_RSS = 1 << 6, RUN_EXIT = 1 << 7,
     RUN_SIGNAL = 1 << 8, RUN_THREADS_USED = 1 << 9, RUN_AT = 1 << 10,
+    RUN_MINFLT = 1 << 11, RUN_MAJFLT = 1 << 12, RUN_NVCSW = 1 << 13, RUN_NIVCSW = 1 << 14,
+    RUN_OTHER_CPU = 1 << 15, RUN_THROTTLED = 1 << 16,
 };
 
 struct proto_run {
@@ -29,6 +31,9 @@ struct proto_run {
     long long threads, repeat, seq, max_rss_kb, exit_code, signal, threads_used;
     int warmup;
     double wall_s, total_s, load_s, compute_s, user_s, sys_s, at;
+    /* the conditions of the run: faults, context switches, other processes' CPU */
+    long long minflt, majflt, nvcsw, nivcsw, throttled;
+    double other_cpu_s;
     unsigned has;       /* RUN_* bits of the optional fields present */
 };
 

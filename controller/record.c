@@ -14,7 +14,9 @@ int record_run(struct store *st, int64_t sweep, int64_t host, int64_t snapshot,
         {RUN_COMPUTE, STORE_RUN_COMPUTE}, {RUN_USER, STORE_RUN_USER},
         {RUN_SYS, STORE_RUN_SYS}, {RUN_RSS, STORE_RUN_RSS}, {RUN_EXIT, STORE_RUN_EXIT},
         {RUN_SIGNAL, STORE_RUN_SIGNAL}, {RUN_THREADS_USED, STORE_RUN_THREADS_USED},
-        {RUN_AT, STORE_RUN_AT},
+        {RUN_AT, STORE_RUN_AT}, {RUN_MINFLT, STORE_RUN_MINFLT}, {RUN_MAJFLT, STORE_RUN_MAJFLT},
+        {RUN_NVCSW, STORE_RUN_NVCSW}, {RUN_NIVCSW, STORE_RUN_NIVCSW},
+        {RUN_OTHER_CPU, STORE_RUN_OTHER_CPU}, {RUN_THROTTLED, STORE_RUN_THROTTLED},
     };
     struct store_run row = {
         .task = r->task, .engine = r->engine, .status = r->status, .error = r->error,
@@ -23,6 +25,8 @@ int record_run(struct store *st, int64_t sweep, int64_t host, int64_t snapshot,
         .threads_used = r->threads_used, .warmup = r->warmup, .wall_s = r->wall_s,
         .total_s = r->total_s, .load_s = r->load_s, .compute_s = r->compute_s,
         .user_s = r->user_s, .sys_s = r->sys_s, .at = r->at,
+        .minflt = r->minflt, .majflt = r->majflt, .nvcsw = r->nvcsw, .nivcsw = r->nivcsw,
+        .throttled = r->throttled, .other_cpu_s = r->other_cpu_s,
     };
     for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
         if (r->has & bits[i].wire)
@@ -79,6 +83,7 @@ int record_dataset(struct store *st, int64_t sweep, int64_t host, json_t *msg, s
         .files_sha = sums.data ? sums.data : "",
         .reused = json_is_true(json_object_get(msg, "reused")),
         .gen_s = num_or_nan(json_object_get(msg, "gen_s")),
+        .regenerated = str(msg, "regenerated"),
     };
     int rc = store_dataset(st, sweep, host, &d, e);
     buf_free(&sums);

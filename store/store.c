@@ -489,6 +489,20 @@ int store_sweep_host(struct store *s, int64_t sweep, int64_t host, const char *s
 }
 
 
+/* The probe's "conditions" (agent/conditions.c) as columns people filter on. */
+static int snapshot_conditions(struct store *s, int64_t id, json_t *c, struct err *e)
+{
+    if (!c)
+        return 0;
+    return run_sql(s, e, NULL,
+        "UPDATE host_snapshots SET boost = ?1, smt = ?2, on_battery = ?3, throttle_count = ?4, "
+        "swap_used_kb = ?5, aslr = ?6, governor = coalesce(?7, governor) WHERE id = ?8",
+        "jjjjjjji", json_object_get(c, "boost"), json_object_get(c, "smt"),
+        json_object_get(c, "on_battery"), json_object_get(c, "throttle_count"),
+        json_object_get(c, "swap_used_kb"), json_object_get(c, "aslr"),
+        json_object_get(c, "governor"), id) < 0 ? -1 : 0;
+}
+
 int64_t store_snapshot(struct store *s, int64_t sweep, int64_t host,
                        const struct store_snapshot *p, struct err *e)
 {
@@ -503,18 +517,27 @@ int64_t store_snapshot(struct store *s, int64_t sweep, int64_t host,
         p->cpu_model, (int64_t)p->physical_cores, (int64_t)p->logical_cores,
         (int64_t)p->memory_bytes, p->virtualization, p->governor, p->compiler,
         p->python_version, p->load_avg_1m);
+    if (rc >= 0 && snapshot_conditions(s, id, json_object_get(p->probe, "conditions"), e) < 0)
+        return -1;
     return rc < 0 ? -1 : id;
 }
 
 int store_dataset(struct store *s, int64_t sweep, int64_t host, const struct store_dataset *d,
                   struct err *e)
 {
-    return run_sql(s, e, NULL,
+    if (run_sql(s, e, NULL,
         "INSERT INTO datasets (sweep_id, host_id, profile, seed, manifest, files_sha, reused, "
         "gen_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO UPDATE SET "
         "manifest = excluded.manifest, files_sha = excluded.files_sha",
         "iisijsif", sweep, host, d->profile, (int64_t)d->seed, d->manifest,
-        d->files_sha ? d->files_sha : "", (int64_t)d->reused, d->gen_s) < 0 ? -1 : 0;
+        d->files_sha ? d->files_sha : "", (int64_t)d->reused, d->gen_s) < 0)
+        return -1;
+    /* Data that failed its checksums before the first run, generated again. */
+    if (d->regenerated && run_sql(s, e, NULL, "UPDATE datasets SET regenerated = ?1 WHERE "
+                                  "sweep_id = ?2 AND host_id = ?3", "sii", d->regenerated,
+                                  sweep, host) < 0)
+        return -1;
+    return 0;
 }
 static void bind_real(sqlite3_stmt *st, int col, int present, double v)
 {
@@ -540,9 +563,11 @@ int store_run(struct store *s, int64_t sweep, int64_t host, int64_t snapshot,
         sqlite3_prepare_v3(s->db,
             "INSERT OR IGNORE INTO runs (sweep_id, host_id, snapshot_id, task, engine, "
             "threads, repeat, warmup, status, wall_s, total_s, load_s, compute_s, user_s, "
-            "sys_s, max_rss_kb, exit_code, signal, threads_used, error, seq, at) VALUES "
+            "sys_s, max_rss_kb, exit_code, signal, threads_used, error, seq, at, minflt, "
+            "majflt, nvcsw, nivcsw, other_cpu_s, throttled) VALUES "
             "(?1, ?2, nullif(?3, -1), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-            "?16, ?17, ?18, ?19, ?20, ?21, ?22)", -1, SQLITE_PREPARE_PERSISTENT,
+            "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)", -1,
+            SQLITE_PREPARE_PERSISTENT,
             &s->ins_run, NULL) != SQLITE_OK)
         return db_err(s, e, "prepare run insert");
     sqlite3_stmt *st = s->ins_run;
@@ -572,6 +597,12 @@ int store_run(struct store *s, int64_t sweep, int64_t host, int64_t snapshot,
         sqlite3_bind_null(st, 20);
     sqlite3_bind_int64(st, 21, r->seq);
     bind_real(st, 22, r->has & STORE_RUN_AT, r->at);
+    bind_int(st, 23, r->has & STORE_RUN_MINFLT, r->minflt);
+    bind_int(st, 24, r->has & STORE_RUN_MAJFLT, r->majflt);
+    bind_int(st, 25, r->has & STORE_RUN_NVCSW, r->nvcsw);
+    bind_int(st, 26, r->has & STORE_RUN_NIVCSW, r->nivcsw);
+    bind_real(st, 27, r->has & STORE_RUN_OTHER_CPU, r->other_cpu_s);
+    bind_int(st, 28, r->has & STORE_RUN_THROTTLED, r->throttled);
     int rc = sqlite3_step(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE)
@@ -888,9 +919,16 @@ json_t *store_sweep_hardware(struct store *s, int64_t sweep, struct err *e)
 json_t *store_sweep_datasets(struct store *s, int64_t sweep, struct err *e)
 {
     return select_rows(s, e,
-        "SELECT h.name AS host, d.profile, d.seed, d.manifest, d.files_sha, d.reused, d.gen_s "
-        "FROM datasets d JOIN hosts h ON h.id = d.host_id WHERE d.sweep_id = ?1 "
+        "SELECT h.name AS host, d.profile, d.seed, d.manifest, d.files_sha, d.reused, d.gen_s, "
+        "d.regenerated FROM datasets d JOIN hosts h ON h.id = d.host_id WHERE d.sweep_id = ?1 "
         "ORDER BY h.name", "i", sweep);
+}
+
+json_t *store_sweep_warnings(struct store *s, int64_t sweep, struct err *e)
+{
+    return select_rows(s, e,
+        "SELECT host, task, engine, threads, kind, reason FROM v_warnings WHERE sweep_id = ?1 "
+        "ORDER BY task, host, engine, threads, kind", "i", sweep);
 }
 
 json_t *store_sweep_cells(struct store *s, int64_t sweep, struct err *e)

@@ -59,6 +59,7 @@ struct store_dataset {
     const char *files_sha;  /* the files' checksums joined */
     int reused;
     double gen_s;           /* NAN when unknown */
+    const char *regenerated;    /* what failed the check of data that was there, or NULL */
 };
 int store_dataset(struct store *s, int64_t sweep, int64_t host, const struct store_dataset *d,
                   struct err *e);
@@ -70,12 +71,18 @@ enum {
     STORE_RUN_COMPUTE = 1 << 3, STORE_RUN_USER = 1 << 4, STORE_RUN_SYS = 1 << 5,
     STORE_RUN_RSS = 1 << 6, STORE_RUN_EXIT = 1 << 7, STORE_RUN_SIGNAL = 1 << 8,
     STORE_RUN_THREADS_USED = 1 << 9, STORE_RUN_AT = 1 << 10,
+    STORE_RUN_MINFLT = 1 << 11, STORE_RUN_MAJFLT = 1 << 12, STORE_RUN_NVCSW = 1 << 13,
+    STORE_RUN_NIVCSW = 1 << 14, STORE_RUN_OTHER_CPU = 1 << 15, STORE_RUN_THROTTLED = 1 << 16,
 };
 struct store_run {
     const char *task, *engine, *status, *error;     /* error may be NULL */
     long long threads, repeat, seq, max_rss_kb, exit_code, signal, threads_used;
     int warmup;
     double wall_s, total_s, load_s, compute_s, user_s, sys_s, at;
+    /* the run's conditions: page faults, context switches, other processes'
+     * CPU seconds meanwhile, thermal throttle events meanwhile */
+    long long minflt, majflt, nvcsw, nivcsw, throttled;
+    double other_cpu_s;
     unsigned has;
 };
 /* Inserts one run; an identical key already stored is left alone
@@ -108,7 +115,7 @@ json_t *store_sweep_snapshots(struct store *s, int64_t sweep, struct err *e);
 /* Each host's latest snapshot in a sweep, every column, by host name. */
 json_t *store_sweep_hardware(struct store *s, int64_t sweep, struct err *e);
 /* The sweep's data sets: host, profile, seed, manifest (JSON text),
- * files_sha, reused, gen_s. */
+ * files_sha, reused, gen_s, regenerated. */
 json_t *store_sweep_datasets(struct store *s, int64_t sweep, struct err *e);
 /* Cells of a sweep with valid runs: host, task, engine, threads, n,
  * median_s, p25_s, p75_s, min_s, max_s, cv; by task, host, threads, engine. */
@@ -119,6 +126,10 @@ json_t *store_sweep_valid_runs(struct store *s, int64_t sweep, struct err *e);
 /* Runs without a valid timing, grouped: host, task, engine, threads,
  * status, runs, error; by task, host, engine, threads. */
 json_t *store_sweep_problems(struct store *s, int64_t sweep, struct err *e);
+/* Cells of a sweep whose medians read differently because of how they ran
+ * (v_warnings): host, task, engine, threads, kind, reason; by task, host,
+ * engine, threads, kind. */
+json_t *store_sweep_warnings(struct store *s, int64_t sweep, struct err *e);
 /* {task: baseline engine}. */
 json_t *store_baselines(struct store *s, struct err *e);
 /* The history of one task on the hosts of a sweep, for one engine (NULL:

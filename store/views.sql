@@ -82,3 +82,55 @@ SELECT sweep, host, task, engine, threads, status, count(*) AS runs, max(error) 
        sweep_id, host_id
 FROM v_runs WHERE status <> 'ok'
 GROUP BY sweep, host, task, engine, threads, status;
+
+-- Per cell (sweep, host, task, engine, threads), every condition that
+-- changes how its median reads, one row each: kind and a sentence. Over
+-- the valid timed runs, as v_medians.
+CREATE VIEW v_warnings AS
+WITH c AS (
+    SELECT sweep_id, host_id, task, engine, threads, count(*) AS n,
+           sum(sys_s) AS sys, sum(user_s) + sum(sys_s) AS cpu,
+           avg(minflt) AS minflt, avg(majflt) AS majflt,
+           sum(other_cpu_s) AS other, sum(wall_s) AS wall, sum(throttled) AS throttled,
+           max(snapshot_id) AS snapshot_id
+    FROM runs WHERE status = 'ok' AND warmup = 0 AND total_s IS NOT NULL
+    GROUP BY sweep_id, host_id, task, engine, threads
+), m AS (
+    SELECT c.*, v.cv, hs.on_battery, hs.governor
+    FROM c
+    JOIN v_cells v ON v.sweep_id = c.sweep_id AND v.host_id = c.host_id AND v.task = c.task
+                    AND v.engine = c.engine AND v.threads = c.threads
+    LEFT JOIN host_snapshots hs ON hs.id = c.snapshot_id
+), w AS (
+    SELECT sweep_id, host_id, task, engine, threads, 'sys' AS kind,
+           printf('kernel-heavy: system time is %d %% of CPU time, %.0f page faults a run '
+                  || '(%.0f major)', CAST(round(100.0 * sys / cpu) AS INTEGER),
+                  minflt + majflt, majflt) AS reason
+    FROM m WHERE cpu >= 0.02 * n AND sys > cpu / 4       -- 20 ms a run: above clock ticks
+    UNION ALL
+    SELECT sweep_id, host_id, task, engine, threads, 'load',
+           printf('other processes took %.2f CPUs during the runs', other / wall)
+    FROM m WHERE wall > 0 AND other / wall > 0.10
+    UNION ALL
+    SELECT sweep_id, host_id, task, engine, threads, 'cv',
+           printf('noisy: coefficient of variation %.1f %%', 100.0 * cv)
+    FROM m WHERE cv > 0.05
+    UNION ALL
+    SELECT sweep_id, host_id, task, engine, threads, 'runs',
+           printf('only %d valid runs (fewer than 5)', n)
+    FROM m WHERE n < 5
+    UNION ALL
+    SELECT sweep_id, host_id, task, engine, threads, 'battery', 'host on battery power'
+    FROM m WHERE on_battery = 1
+    UNION ALL
+    SELECT sweep_id, host_id, task, engine, threads, 'throttle',
+           printf('CPU throttled %d times during the runs', throttled)
+    FROM m WHERE throttled > 0
+    UNION ALL
+    SELECT sweep_id, host_id, task, engine, threads, 'governor',
+           printf('CPU frequency governor %s, not performance', governor)
+    FROM m WHERE governor IS NOT NULL AND governor <> 'performance'
+)
+SELECT s.uuid AS sweep, h.name AS host, w.task, w.engine, w.threads, w.kind, w.reason,
+       w.sweep_id, w.host_id
+FROM w JOIN sweeps s ON s.id = w.sweep_id JOIN hosts h ON h.id = w.host_id;
