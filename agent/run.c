@@ -7,11 +7,13 @@
 #include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/proc.h"
+#include "../common/sha256.h"
 #include "../common/xmalloc.h"
 #include "../workloads/gen/gen.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <sys/file.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +53,7 @@ struct runner {
     json_t *expected[8];
     char *expected_err[8];
     json_t *reference;      /* the engine whose results are the expected ones */
+    char ref_key[65];       /* what the cached expected results were made from */
     json_t *tasks;
     int detached;           /* the journal is the only output */
 };
@@ -172,6 +175,67 @@ static char *stderr_line(const struct proc_result *res)
     return n > start ? xasprintf("%.*s", (int)(n - start), s + start) : xstrdup("");
 }
 
+/* What expected results depend on: the reference engine's definition and
+ * program, and the data set (its manifest). A cached file made by anything
+ * else, or changed since, does not verify and is made again. */
+static const char *reference_key(struct runner *r)
+{
+    if (r->ref_key[0])
+        return r->ref_key;
+    struct sha256 h;
+    sha256_init(&h);
+    char *def = json_dumps(r->reference, JSON_COMPACT | JSON_SORT_KEYS);
+    sha256_update(&h, def ? def : "", def ? strlen(def) + 1 : 0);
+    free(def);
+    char prog[65] = "", data[65] = "";
+    const char *a0 = json_string_value(json_array_get(json_object_get(r->reference, "argv"), 0));
+    char *argv0 = expand(a0 ? a0 : "", r->python);
+    if (strchr(argv0, '/'))
+        sha256_file(argv0, prog, NULL);
+    free(argv0);
+    char *manifest = xasprintf("%s/manifest.json", r->data_dir);
+    sha256_file(manifest, data, NULL);
+    free(manifest);
+    sha256_update(&h, prog, sizeof prog);
+    sha256_update(&h, data, sizeof data);
+    unsigned char d[32];
+    sha256_final(&h, d);
+    sha256_hex(d, r->ref_key);
+    return r->ref_key;
+}
+
+static void result_sum(json_t *result, char out[65])
+{
+    char *text = json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    struct sha256 h;
+    unsigned char d[32];
+    sha256_init(&h);
+    sha256_update(&h, text ? text : "", text ? strlen(text) : 0);
+    sha256_final(&h, d);
+    sha256_hex(d, out);
+    free(text);
+}
+
+/* The cached result for task, when it carries this reference's key and its
+ * checksum still holds. */
+static json_t *cached_expected(struct runner *r, const char *path)
+{
+    json_t *doc = json_load_file(path, 0, NULL), *res = json_object_get(doc, "result");
+    const char *key = json_string_value(json_object_get(doc, "key"));
+    const char *sum = json_string_value(json_object_get(doc, "sha256"));
+    char have[65];
+    json_t *out = NULL;
+    if (json_is_object(res) && key && sum && !strcmp(key, reference_key(r))) {
+        result_sum(res, have);
+        if (!strcmp(have, sum))
+            out = json_incref(res);
+    }
+    if (doc && !out)
+        fprintf(stderr, "hotpath-agent: %s does not verify; made again\n", path);
+    json_decref(doc);
+    return out;
+}
+
 /* Expected results come from the reference engine, once per data set. */
 static json_t *expected_for(struct runner *r, const char *task, int idx, const char **why)
 {
@@ -180,7 +244,7 @@ static json_t *expected_for(struct runner *r, const char *task, int idx, const c
         return r->expected[idx];
     }
     char *path = xasprintf("%s/expected-%s.json", r->data_dir, task);
-    json_t *cached = json_load_file(path, 0, NULL);
+    json_t *cached = cached_expected(r, path);
     if (cached) {
         r->expected[idx] = cached;
         free(path);
@@ -202,16 +266,30 @@ static json_t *expected_for(struct runner *r, const char *task, int idx, const c
     } else {
         r->expected[idx] = json_incref(json_object_get(out.doc, "result"));
         validate_free(&out);
+        char sum[65];
+        result_sum(r->expected[idx], sum);
+        json_t *doc = json_pack("{s:s, s:s, s:s, s:O}", "reference", ref ? ref : "?", "key",
+                                reference_key(r), "sha256", sum, "result", r->expected[idx]);
         char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-        if (json_dump_file(r->expected[idx], tmp, JSON_COMPACT | JSON_REAL_PRECISION(17)) ==
-                0)
+        if (json_dump_file(doc, tmp, JSON_COMPACT | JSON_REAL_PRECISION(17)) == 0)
             rename(tmp, path);
+        else
+            unlink(tmp);
+        json_decref(doc);
         free(tmp);
     }
     proc_result_free(&res);
     free(path);
     *why = r->expected_err[idx];
     return r->expected[idx];
+}
+
+/* An engine's own timings lie inside the agent's clock around its
+ * process; one beyond it (plus a little for clock granularity) is not a
+ * measurement. */
+static int timing_ok(double t, double wall_s)
+{
+    return t < 0 || (isfinite(t) && t <= wall_s * 1.01 + 0.02);
 }
 
 static json_t *num_or_null(double v)
@@ -298,7 +376,17 @@ static void run_one(struct runner *r, const struct job *j)
             status = "invalid";
             error = xasprintf("wrong result: %s", why);
         }
-        json_object_set_new(rec, "total_s", json_real(out.total_s));
+        if (!timing_ok(out.total_s, res.wall_s) || !timing_ok(out.load_s, res.wall_s) ||
+            !timing_ok(out.compute_s, res.wall_s)) {
+            status = "invalid";
+            free(error);
+            int t = !timing_ok(out.total_s, res.wall_s), l = !timing_ok(out.load_s, res.wall_s);
+            error = xasprintf("%s %.6g s is beyond the run's wall time of %.6g s",
+                              t ? "total_s" : l ? "load_s" : "compute_s",
+                              t ? out.total_s : l ? out.load_s : out.compute_s, res.wall_s);
+            out.total_s = out.load_s = out.compute_s = -1;
+        }
+        json_object_set_new(rec, "total_s", num_or_null(out.total_s));
         json_object_set_new(rec, "load_s", num_or_null(out.load_s));
         json_object_set_new(rec, "compute_s", num_or_null(out.compute_s));
         json_object_set_new(rec, "threads_used", json_integer(out.threads_used));
