@@ -165,6 +165,21 @@ $(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(UNIT_
 	@mkdir -p $(BIN)
 	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_DEPS) $(UNIT_OBJ) -lsqlite3 $(LIBS)
 
+# The unit tests of the payload alone (no SQLite, libssh2 or libcurl): what a
+# cross build runs under qemu (tests/cli/t0720).
+PAYLOAD_TEST_SRC  := $(filter-out tests/unit/test_controller.c,$(UNIT_SRC))
+PAYLOAD_TEST_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tasks.c \
+	agent/validate.c agent/plan.c
+$(B)/payload-tests.def: tests/unit/tests.def tests/unit/test_controller.c
+	@mkdir -p $(dir $@)
+	@sed -n 's/^TEST(\(.*\))$$/X(\1)/p' tests/unit/test_controller.c > $@.not
+	@grep -v -x -F -f $@.not tests/unit/tests.def > $@; rm -f $@.not
+$(BIN)/payload-tests: $(PAYLOAD_TEST_SRC) tests/unit/harness.h $(B)/payload-tests.def \
+		$(PAYLOAD_TEST_DEPS) $(UNIT_OBJ) $(wildcard workloads/c/*.h common/*.h)
+	@mkdir -p $(BIN)
+	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -DHP_TESTS_DEF='"$(abspath $(B))/payload-tests.def"' \
+		-o $@ $(PAYLOAD_TEST_SRC) $(PAYLOAD_TEST_DEPS) $(UNIT_OBJ) $(LIBS)
+
 # The Rust engines, when this host has cargo (they are skipped, with that
 # reason, where it does not).
 RUST_BINS := rust-scalar rust-rayon rust-native

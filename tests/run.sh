@@ -13,9 +13,10 @@ log="$TMPROOT/results"
 
 unit=$(bin/unit-tests 2>&1)
 echo "$unit" | grep -v '^unit:' >&2
-p=$(echo "$unit" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-f=$(echo "$unit" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+p=$(echo "$unit" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed.*$/\1/p')
+f=$(echo "$unit" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed.*$/\2/p')
 echo "unit tests: ${p:-0} passed, ${f:-1} failed"
+echo "$unit" | grep '^skip - ' >> "$log"
 i=0
 while [ "$i" -lt "${p:-0}" ]; do echo "ok - unit" >> "$log"; i=$((i + 1)); done
 i=0

@@ -1,5 +1,5 @@
 /* test_fastrow.c again, with the parsers' portable code (what a CPU with
- * neither SSE2 nor AVX2, an ARM one say, runs): the SIMD macros are
+ * neither SSE2, AVX2 nor NEON runs): the SIMD macros are
  * withdrawn before the parsers are read. */
 #undef __SSE2__
 #undef __SSSE3__
@@ -7,6 +7,7 @@
 #undef __AVX2__
 #undef __FMA__
 #undef __POPCNT__
+#undef __ARM_NEON
 #define FASTROW_TEST test_fastrow_portable
 #define FASTROW_TEST_EXP test_vexp_portable
 #define FASTROW_CPU_OK 1

@@ -19,6 +19,9 @@
 #include <immintrin.h>
 #elif defined(__SSE2__)
 #include <emmintrin.h>
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#define FR_NEON 1
 #endif
 
 #define FR_MARGIN 96
@@ -77,6 +80,23 @@ FR_INLINE int fr_line(const char *p, uint64_t *commas)
         nm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, low), ctl))
               << (16 * k);
     }
+#elif defined(FR_NEON)
+    /* NEON has no movemask: each compare's 0xff bytes keep one bit of
+     * their position in the byte, and three rounds of pairwise adds fold
+     * the 64 bytes into the 64-bit mask. */
+    static const uint8_t bit[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    const uint8x16_t w = vld1q_u8(bit), c = vdupq_n_u8(','), low = vdupq_n_u8(0x07);
+    const uint8x16_t ctl = vdupq_n_u8(0x0f);
+    uint8x16_t cq[4], nq[4];
+    for (int k = 0; k < 4; k++) {
+        uint8x16_t v = vld1q_u8((const uint8_t *)p + 16 * k);
+        cq[k] = vandq_u8(vceqq_u8(v, c), w);
+        nq[k] = vandq_u8(vceqq_u8(vorrq_u8(v, low), ctl), w);
+    }
+    uint8x16_t cs = vpaddq_u8(vpaddq_u8(cq[0], cq[1]), vpaddq_u8(cq[2], cq[3]));
+    uint8x16_t ns = vpaddq_u8(vpaddq_u8(nq[0], nq[1]), vpaddq_u8(nq[2], nq[3]));
+    cm = vgetq_lane_u64(vreinterpretq_u64_u8(vpaddq_u8(cs, cs)), 0);
+    nm = vgetq_lane_u64(vreinterpretq_u64_u8(vpaddq_u8(ns, ns)), 0);
 #else
     for (int k = 0; k < 64; k++) {
         unsigned char ch = (unsigned char)p[k];
@@ -98,7 +118,7 @@ FR_INLINE int fr_line(const char *p, uint64_t *commas)
  * at every call, so the loop unrolls. */
 FR_INLINE int fr_fields(uint64_t commas, int len, int n, int *pos)
 {
-#if defined(__POPCNT__)
+#if defined(__POPCNT__) || defined(FR_NEON)
     if (__builtin_popcountll(commas) != n)
         return -1;
     FR_UNROLL(8)

@@ -34,6 +34,8 @@
 #endif
 #if defined(__AVX2__) && defined(__BMI2__)
 #define HP_ISA "x86-64-v3"
+#elif defined(FR_NEON)
+#define HP_ISA "aarch64-neon"       /* fastrow.h's NEON line scanner */
 #else
 #define HP_ISA "baseline"
 #endif
