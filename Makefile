@@ -156,14 +156,16 @@ $(BIN)/hotpath-agent: $(B)/agent/main.o $(AGENT_OBJ) $(GEN_OBJ) $(COMMON_OBJ)
 UNIT_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tasks.c \
 	agent/validate.c agent/plan.c store/store.c controller/proto.c controller/cfg.c controller/common.c \
 	controller/record.c controller/rows.c \
-	controller/quote.c \
+	controller/quote.c controller/transport.c controller/transport-local.c \
+	controller/transport-ssh.c controller/bundle.c \
 	$(B)/store/schema.c
 # The numeric kernels keep their own flags (see above).
 UNIT_OBJ  := $(B)/workloads/c/numeric_kernel.o $(B)/workloads/c/numeric_avx2.o
 $(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(UNIT_DEPS) $(UNIT_OBJ) \
 		$(wildcard workloads/c/*.h common/*.h)
 	@mkdir -p $(BIN)
-	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_DEPS) $(UNIT_OBJ) -lsqlite3 $(LIBS)
+	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_DEPS) $(UNIT_OBJ) -lsqlite3 -lssh2 \
+		$(LIBS)
 
 # The unit tests of the payload alone (no SQLite, libssh2 or libcurl): what a
 # cross build runs under qemu (tests/cli/t0720).

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int log_level = 1;
 static const char *log_prog = "hotpath";
@@ -15,10 +16,13 @@ void log_init(const char *prog)
 int err_set(struct err *e, int code, const char *fmt, ...)
 {
     if (e) {
+        /* Formatted aside first: an argument may be e->msg itself. */
+        char msg[sizeof e->msg];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
+        memcpy(e->msg, msg, sizeof msg);
         e->code = code;
     }
     return -1;

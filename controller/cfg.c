@@ -1,5 +1,6 @@
 /* Configuration: JSON through Jansson, strictly checked. */
 #include "cfg.h"
+#include "transport.h"
 #include "hotpath.h"
 #include "../common/check.h"
 #include "../common/err.h"
@@ -139,13 +140,14 @@ static int load_host(struct cfg *c, json_t *h, int i, struct host_cfg *hc,
     if (!strset_add(names, hc->name))
         return err_set(e, 1, "%s: host name '%s' is used twice", c->path, hc->name);
     hc->transport = str_of(h, "transport", "local");
-    if (strcmp(hc->transport, "local") && strcmp(hc->transport, "ssh"))
-        return err_set(e, 1, "%s: '%s.transport' must be \"local\" or \"ssh\", not '%s'",
-                       c->path, where, hc->transport);
+    const struct transport *tr = transport_by_name(hc->transport);
+    if (!tr)
+        return err_set(e, 1, "%s: '%s.transport' must be %s, not '%s'", c->path, where,
+                       transport_names(), hc->transport);
     hc->address = str_of(h, "address", NULL);
-    if (!strcmp(hc->transport, "ssh") && !hc->address)
-        return err_set(e, 1, "%s: '%s.address' is required for transport ssh", c->path,
-                       where);
+    if (tr->needs_address && !hc->address)
+        return err_set(e, 1, "%s: '%s.address' is required for transport %s", c->path,
+                       where, tr->name);
     hc->user = str_of(h, "user", NULL);
     hc->identity = str_of(h, "identity", NULL);
     hc->known_hosts = str_of(h, "known_hosts", NULL);
@@ -155,7 +157,7 @@ static int load_host(struct cfg *c, json_t *h, int i, struct host_cfg *hc,
                        c->path, where);
     hc->jump = str_of(h, "jump", NULL);
     hc->exec_prefix = str_of(h, "exec_prefix", NULL);
-    if (workdir_of(c, h, where, !strcmp(hc->transport, "local"), e) < 0)
+    if (workdir_of(c, h, where, tr->on_controller, e) < 0)
         return -1;
     hc->workdir = str_of(h, "workdir", NULL);
     hc->python = str_of(h, "python", NULL);

@@ -2,7 +2,6 @@
 #include "cfg.h"
 #include "hotpath.h"
 #include "transport.h"
-#include "remote.h"
 #include "../common/err.h"
 #include "../common/xmalloc.h"
 
@@ -13,48 +12,19 @@
 static json_t *probe_host(const struct host_cfg *h, const struct cfg *cf, char *why, size_t n)
 {
     struct err e = {0};
-    if (!strcmp(h->transport, "ssh")) {
-        char *args[] = {"probe", NULL, NULL, NULL}, *out = NULL;
-        if (h->python) {
-            args[1] = "--python";
-            args[2] = (char *)h->python;
-        }
-        if (remote_agent(h, cf, args, &out, &e) < 0) {
-            snprintf(why, n, "%s", e.msg);
-            return NULL;
-        }
-        json_t *p = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
-        free(out);
-        if (!p)
-            snprintf(why, n, "the agent's probe is not JSON");
-        return p;
-    }
-    const struct transport *t = transport_for(h, &e);
-    struct conn *c;
-    char *args[] = {"probe", NULL, NULL, NULL};
+    char *args[] = {"probe", NULL, NULL, NULL}, *out = NULL;
     if (h->python) {
         args[1] = "--python";
         args[2] = (char *)h->python;
     }
-    if (!t || t->start(h, args, NULL, &c, &e) < 0) {
+    if (transport_agent_output(h, cf, args, 8 << 20, &out, &e) < 0) {
         snprintf(why, n, "%s", e.msg);
         return NULL;
     }
-    struct buf line;
-    buf_init(&line, 0);
-    json_t *p = NULL;
-    if (t->read_line(c, &line, &e) == 1)
-        p = json_loads(line.data, 0, NULL);
-    buf_free(&line);
-    int status;
-    char tail[256];
-    t->finish(c, &status, tail, sizeof tail);
-    if (!p || status != 0) {
-        snprintf(why, n, "agent probe failed (status %d)%s%s", status, tail[0] ? ": " : "",
-                 tail);
-        json_decref(p);
-        return NULL;
-    }
+    json_t *p = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+    free(out);
+    if (!p)
+        snprintf(why, n, "the agent's probe is not JSON");
     return p;
 }
 

@@ -1,5 +1,6 @@
 /* Helpers the commands share. */
 #include "hotpath.h"
+#include "../common/exe.h"
 #include "../common/err.h"
 #include "../common/xmalloc.h"
 
@@ -32,4 +33,13 @@ json_t *hp_split_list(const char *s, int threads, struct err *e)
     }
     free(copy);
     return a;
+}
+
+static char *root;
+
+const char *hp_root(void)
+{
+    if (!root)
+        root = exe_root();
+    return root;
 }

@@ -69,15 +69,6 @@ static const struct cmd_entry {
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 
-static char *root;
-
-const char *hp_root(void)
-{
-    if (!root)
-        root = exe_root();
-    return root;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,

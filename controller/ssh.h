@@ -21,11 +21,11 @@ void ssh_close(struct ssh *s);
 int ssh_run(struct ssh *s, const char *cmd, struct buf *out, struct buf *err, int *status,
             double timeout_s, struct err *e);
 
-/* A long-running command read line by line. ssh_line returns 1 with a line,
- * 0 at the end, -1 on error, -2 when nothing (not even a keepalive reply)
- * came for lost_after_s seconds: the host is lost. */
+/* A long-running command read as it comes. ssh_read returns the count of
+ * bytes it put in buf, 0 at the end, -1 on error, TRANSPORT_LOST (-2) when
+ * nothing (not even a keepalive reply) came for lost_after_s seconds. */
 int ssh_stream(struct ssh *s, const char *cmd, struct err *e);
-int ssh_line(struct ssh *s, struct buf *line, double lost_after_s, struct err *e);
+long ssh_read(struct ssh *s, char *buf, size_t n, double lost_after_s, struct err *e);
 int ssh_stream_end(struct ssh *s, int *status, char *err_tail, size_t n);
 
 /* Uploads a local file: written under a temporary name, then renamed. */
@@ -37,5 +37,12 @@ int ssh_rename(struct ssh *s, const char *from, const char *to, struct err *e);
 
 /* Appends arg as one word of a POSIX shell command line. */
 void ssh_quote(struct buf *out, const char *arg);
+/* One remote command line: the host's exec_prefix words, then argv, each
+ * quoted. */
+char *ssh_command(const struct host_cfg *h, char *const *argv);
+/* The agent of the bundle in bdir, through `env HOTPATH_HOME=...` when the
+ * host has a workdir: fills argv from index 0 and returns the next index;
+ * owned[0..1] are the caller's to free. */
+int ssh_agent_argv(const struct host_cfg *h, const char *bdir, char **argv, char **owned);
 
 #endif

@@ -21,5 +21,9 @@ json_t *sweep_plan(const char *uuid, json_t *sweep_cfg, json_t *registry);
 /* workloads/engines.json beside the program. */
 json_t *sweep_registry(struct err *e);
 void sweep_uuid(char out[37]);
+/* A host's plan: a copy of plan with its name and python. */
+json_t *sweep_host_plan(json_t *plan, const char *host, const char *python);
+/* The plan's text with done (taken) as its list of runs already stored. */
+char *sweep_plan_text(json_t *host_plan, json_t *done);
 
 #endif

@@ -1,6 +1,13 @@
-/* The SSH transport: the only code that includes libssh2.h. */
+/* The SSH transport: the only code that includes libssh2.h. Below, the
+ * ssh_* layer (connections, commands, streams, SFTP); at the end, the
+ * transport's table: a bundle pushed by SFTP, an agent started detached,
+ * its journal followed across dropped connections. */
 #include "ssh.h"
+#include "bundle.h"
 #include "cfg.h"
+#include "hotpath.h"
+#include "transport.h"
+#include "../common/clock.h"
 #include "../common/err.h"
 #include "../common/xmalloc.h"
 
@@ -18,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,18 +41,33 @@ struct ssh {
     LIBSSH2_CHANNEL *tunnel;        /* on the bastion's session */
     pthread_t pump;
     int pump_fd, pump_stop, pump_running;
-    char rbuf[65536];
-    size_t rlen, rpos;
     int eof;
     struct buf err_tail;
     double last_heard;
 };
 
-static double now(void)
+/* No SIGPIPE from a socket whose peer went away: an EPIPE instead. */
+#ifdef MSG_NOSIGNAL
+#define SEND_FLAGS MSG_NOSIGNAL
+#else
+#define SEND_FLAGS 0
+#endif
+
+static void no_sigpipe(int fd)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+#ifdef SO_NOSIGPIPE
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#else
+    (void)fd;
+#endif
+}
+
+/* socket() and socketpair() close-on-exec (SOCK_CLOEXEC is not everywhere). */
+static void set_cloexec(int fd)
+{
+    if (fd >= 0)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 static void init_once(void)
@@ -78,9 +101,15 @@ static int tcp_connect(const char *host, int port, double timeout_s, struct err 
     int fd = -1;
     char why[256] = "no address";
     for (ai = res; ai; ai = ai->ai_next) {
+#ifdef SOCK_CLOEXEC
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+#else
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        set_cloexec(fd);
+#endif
         if (fd < 0)
             continue;
+        no_sigpipe(fd);
         int fl = fcntl(fd, F_GETFL);
         fcntl(fd, F_SETFL, fl | O_NONBLOCK);
         int c = connect(fd, ai->ai_addr, ai->ai_addrlen);
@@ -142,7 +171,7 @@ static void *pump_main(void *arg)
         if (r > 0) {
             busy = 1;
             for (ssize_t off = 0; off < r;) {
-                ssize_t w = write(s->pump_fd, buf + off, (size_t)(r - off));
+                ssize_t w = send(s->pump_fd, buf + off, (size_t)(r - off), SEND_FLAGS);
                 if (w <= 0)
                     goto out;
                 off += w;
@@ -332,14 +361,22 @@ int ssh_open(const struct host_cfg *h, const struct cfg *c, double timeout_s, st
             goto fail;
         }
         int pair[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0) {
             err_set(e, 1, "%s: socketpair: %s", h->name, strerror(errno));
             goto fail;
         }
+        set_cloexec(pair[0]);
+        set_cloexec(pair[1]);
+        no_sigpipe(pair[0]);
+        no_sigpipe(pair[1]);
         s->sock = pair[0];
         s->pump_fd = pair[1];
         fcntl(s->pump_fd, F_SETFL, fcntl(s->pump_fd, F_GETFL) | O_NONBLOCK);
-        pthread_create(&s->pump, NULL, pump_main, s);
+        int perr = pthread_create(&s->pump, NULL, pump_main, s);
+        if (perr != 0) {
+            err_set(e, 1, "%s: cannot start a thread: %s", h->name, strerror(perr));
+            goto fail;
+        }
         s->pump_running = 1;
     } else {
         s->sock = tcp_connect(h->address, h->port, timeout_s, e, h->name);
@@ -416,17 +453,18 @@ int ssh_stream(struct ssh *s, const char *cmd, struct err *e)
         return -1;
     }
     libssh2_session_set_blocking(s->session, 0);
-    s->rlen = s->rpos = 0;
     s->eof = 0;
     buf_reset(&s->err_tail);
-    s->last_heard = now();
+    s->last_heard = clock_now();
     return 0;
 }
 
-/* Reads whatever is ready from stdout (into rbuf) and stderr (kept as a
+/* Reads whatever is ready from stdout (into buf) and stderr (kept as a
  * tail); both every time, so neither pipe can stall the remote side. */
-static int pump_channel(struct ssh *s, double lost_after_s, struct err *e)
+long ssh_read(struct ssh *s, char *buf, size_t size, double lost_after_s, struct err *e)
 {
+    if (s->eof)
+        return 0;
     for (;;) {
         char tmp[16384];
         ssize_t n;
@@ -438,12 +476,10 @@ static int pump_channel(struct ssh *s, double lost_after_s, struct err *e)
         if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
             return err_set(e, 1, "%s: connection lost: %s", s->h->name,
                            session_error(s->session));
-        n = libssh2_channel_read(s->channel, s->rbuf, sizeof s->rbuf);
+        n = libssh2_channel_read(s->channel, buf, size);
         if (n > 0) {
-            s->rlen = (size_t)n;
-            s->rpos = 0;
-            s->last_heard = now();
-            return 1;
+            s->last_heard = clock_now();
+            return (long)n;
         }
         if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
             return err_set(e, 1, "%s: connection lost: %s", s->h->name,
@@ -452,15 +488,16 @@ static int pump_channel(struct ssh *s, double lost_after_s, struct err *e)
             /* drain what stderr still holds */
             while ((n = libssh2_channel_read_stderr(s->channel, tmp, sizeof tmp)) > 0)
                 keep_tail(&s->err_tail, tmp, (size_t)n);
+            s->eof = 1;
             return 0;
         }
         if (got)
-            s->last_heard = now();
+            s->last_heard = clock_now();
         int next = 0;
         libssh2_keepalive_send(s->session, &next);
-        if (now() - s->last_heard > lost_after_s) {
+        if (clock_now() - s->last_heard > lost_after_s) {
             err_set(e, 1, "%s: nothing heard for %.0f s: host lost", s->h->name, lost_after_s);
-            return -2;
+            return TRANSPORT_LOST;
         }
         int dir = libssh2_session_block_directions(s->session);
         struct pollfd p = {.fd = s->sock, .events = 0};
@@ -469,32 +506,7 @@ static int pump_channel(struct ssh *s, double lost_after_s, struct err *e)
         if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
             p.events |= POLLOUT;
         if (poll(&p, 1, 500) > 0 && (p.revents & POLLIN))
-            s->last_heard = now();
-    }
-}
-
-int ssh_line(struct ssh *s, struct buf *line, double lost_after_s, struct err *e)
-{
-    buf_reset(line);
-    for (;;) {
-        if (s->rpos < s->rlen) {
-            char *start = s->rbuf + s->rpos;
-            char *nl = memchr(start, '\n', s->rlen - s->rpos);
-            size_t n = nl ? (size_t)(nl - start) : s->rlen - s->rpos;
-            if (line->len + n > (1 << 20))
-                return err_set(e, 1, "line over %d bytes", 1 << 20);
-            buf_add(line, start, n);
-            s->rpos += n + (nl ? 1 : 0);
-            if (nl)
-                return 1;
-        }
-        if (s->eof)
-            return line->len ? 1 : 0;
-        int r = pump_channel(s, lost_after_s, e);
-        if (r < 0)
-            return r;
-        if (r == 0)
-            s->eof = 1;
+            s->last_heard = clock_now();
     }
 }
 
@@ -524,24 +536,23 @@ int ssh_run(struct ssh *s, const char *cmd, struct buf *out, struct buf *err, in
 {
     if (ssh_stream(s, cmd, e) < 0)
         return -1;
-    struct buf line;
-    buf_init(&line, 0);
-    int r;
-    double deadline = now() + timeout_s;
+    long r;
+    char chunk[16384];
+    double deadline = clock_now() + timeout_s;
     /* Silence is bounded by the host's watchdog, however long the command
      * may take in all. */
     double silence = s->h->lost_after_s < timeout_s ? s->h->lost_after_s : timeout_s;
-    while ((r = ssh_line(s, &line, silence, e)) == 1) {
-        if (out && out->len < (8 << 20)) {
-            buf_add(out, line.data, line.len);
-            buf_add(out, "\n", 1);
+    while ((r = ssh_read(s, chunk, sizeof chunk, silence, e)) > 0) {
+        if (out && buf_add(out, chunk, (size_t)r) < 0) {
+            r = err_set(e, 1, "%s: the command's output is over %zu bytes", s->h->name,
+                        out->max);
+            break;
         }
-        if (now() > deadline) {
+        if (clock_now() > deadline) {
             r = err_set(e, 1, "%s: command timed out after %.0f s", s->h->name, timeout_s);
             break;
         }
     }
-    buf_free(&line);
     char tail[2048];
     ssh_stream_end(s, status, tail, sizeof tail);
     if (err)
@@ -668,3 +679,296 @@ int ssh_put_text(struct ssh *s, const char *text, const char *remote, struct err
 {
     return put_bytes(s, text, strlen(text), NULL, remote, 0644, e);
 }
+
+/* ---- the transport ---- */
+
+struct ssh_conn {
+    const struct host_cfg *h;
+    const struct cfg *cfg;
+    struct ssh *s;              /* NULL after a drop */
+    char *bdir;                 /* the bundle on the host, once made sure of */
+};
+
+/* Where hotpath lives on the host: its workdir, else ~/.cache/hotpath
+ * (relative paths are relative to the login directory). */
+static const char *home_of(const struct host_cfg *h)
+{
+    return h->workdir ? h->workdir : ".cache/hotpath";
+}
+
+/* Runs one remote command to its end; returns its exit status, or -1. */
+static int run(struct ssh *s, const struct host_cfg *h, char *const *argv, struct buf *out,
+               struct buf *err, double timeout_s, struct err *e)
+{
+    char *cmd = ssh_command(h, argv);
+    int status = -1;
+    int rc = ssh_run(s, cmd, out, err, &status, timeout_s, e);
+    free(cmd);
+    return rc < 0 ? -1 : status;
+}
+
+static int push_bundle(struct ssh *s, const struct host_cfg *h, const struct bundle *b,
+                       const char *bdir, struct err *e)
+{
+    char *tmp = xasprintf("%s.tmp-%d", bdir, (int)getpid());
+    int rc = -1;
+    double t0 = clock_now();
+    for (size_t i = 0; i < b->nfiles; i++) {
+        char *remote = xasprintf("%s/%s", tmp, b->files[i]);
+        char *dir = xstrdup(remote);
+        *strrchr(dir, '/') = '\0';
+        char *local = xasprintf("%s/%s", hp_root(), b->files[i]);
+        int exec = !strncmp(b->files[i], "bin/", 4);
+        int bad = ssh_mkdirs(s, dir, e) < 0 || ssh_put(s, local, remote, exec ? 0755 : 0644, e) < 0;
+        free(remote);
+        free(dir);
+        free(local);
+        if (bad)
+            goto out;
+    }
+    char *mpath = xasprintf("%s/MANIFEST", tmp);
+    int bad = ssh_put_text(s, b->manifest, mpath, e) < 0;
+    free(mpath);
+    if (bad)
+        goto out;
+    /* A bundle that fails verification is moved aside, never patched. */
+    char *aside = xasprintf("%s.bad-%ld", bdir, (long)time(NULL));
+    ssh_rename(s, bdir, aside, NULL);
+    free(aside);
+    if (ssh_rename(s, tmp, bdir, e) < 0)
+        goto out;
+    info("%s: pushed bundle %.12s (%zu files, %llu KiB) in %.1f s", h->name, b->sha, b->nfiles,
+         b->bytes / 1024, clock_now() - t0);
+    rc = 0;
+out:
+    free(tmp);
+    return rc;
+}
+
+/* The bundle on the host, verified, pushed if absent or broken, and built
+ * there when the host is not the kind this controller built for. */
+static int ssh_ensure_bundle(struct tconn *tc, struct err *e)
+{
+    struct ssh_conn *c = (struct ssh_conn *)tc;
+    const struct host_cfg *h = c->h;
+    struct ssh *s = c->s;
+    const struct bundle *b = bundle_get(e);
+    if (!b)
+        return -1;
+    char *bdir = xasprintf("%s/bundles/%s", home_of(h), b->sha);
+    char *owned[2];
+    char *argv[8];
+    int n = ssh_agent_argv(h, bdir, argv, owned);
+    argv[n] = "bundle-verify";
+    argv[n + 1] = NULL;
+    struct buf out, err;
+    buf_init(&out, 1 << 16);
+    buf_init(&err, 1 << 16);
+    int rc = -1;
+    struct utsname u;
+    uname(&u);
+    char *uname_argv[] = {"uname", "-s", "-m", NULL};
+    if (run(s, h, uname_argv, &out, &err, 30, e) != 0) {
+        if (!e->msg[0])
+            err_set(e, 1, "%s: `uname -s -m` failed: %s", h->name, err.data ? err.data : "");
+        goto out;
+    }
+    char *here = xasprintf("%s %s\n", u.sysname, u.machine);
+    int same_kind = out.data && !strcmp(out.data, here);
+    free(here);
+    buf_reset(&out);
+    buf_reset(&err);
+    if (run(s, h, argv, &out, &err, 120, e) != 0) {
+        e->msg[0] = '\0';
+        if (push_bundle(s, h, b, bdir, e) < 0)
+            goto out;
+        if (!same_kind) {
+            /* No prebuilt binaries for this host: build the payload there. */
+            char *cd = xasprintf("cd %s && make -B payload && (command -v cargo >/dev/null && "
+                                 "make rust || true)", bdir);
+            char *sh_argv[] = {"sh", "-c", cd, NULL};
+            buf_reset(&err);
+            int st = run(s, h, sh_argv, NULL, &err, 1800, e);
+            free(cd);
+            if (st != 0) {
+                err_set(e, 1, "%s: cannot build the payload there (install a C compiler, make "
+                        "and the Jansson headers: libjansson-dev, jansson-devel, or "
+                        "`brew install jansson`): %.200s", h->name, err.data ? err.data : "");
+                goto out;
+            }
+        }
+        buf_reset(&out);
+        if (run(s, h, argv, &out, &err, 120, e) != 0) {
+            if (!e->msg[0])
+                err_set(e, 1, "%s: the pushed bundle does not verify: %.200s", h->name,
+                        err.data ? err.data : "");
+            goto out;
+        }
+    }
+    free(c->bdir);
+    c->bdir = bdir;
+    bdir = NULL;
+    rc = 0;
+out:
+    free(bdir);
+    free(owned[0]);
+    free(owned[1]);
+    buf_free(&out);
+    buf_free(&err);
+    return rc;
+}
+
+static int ssh_connect(const struct host_cfg *h, const struct cfg *cf, struct tconn **out,
+                       struct err *e)
+{
+    struct ssh *s;
+    if (ssh_open(h, cf, h->connect_timeout_s, &s, e) < 0)
+        return -1;
+    struct ssh_conn *c = xcalloc(1, sizeof *c);
+    c->h = h;
+    c->cfg = cf;
+    c->s = s;
+    *out = (struct tconn *)c;
+    return 0;
+}
+
+/* Starts `hotpath-agent ARGS` of the bundle as the connection's stream. */
+static int agent_stream(struct ssh_conn *c, char *const *args, struct err *e)
+{
+    if (!c->bdir)
+        return err_set(e, 1, "%s: no bundle made sure of before running the agent", c->h->name);
+    if (!c->s)
+        return err_set(e, 1, "%s: not connected", c->h->name);
+    char *owned[2];
+    char *argv[40];
+    int n = ssh_agent_argv(c->h, c->bdir, argv, owned);
+    for (int i = 0; args[i] && n < 38; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char *cmd = ssh_command(c->h, argv);
+    int rc = ssh_stream(c->s, cmd, e);
+    free(cmd);
+    free(owned[0]);
+    free(owned[1]);
+    return rc;
+}
+
+static int ssh_exec(struct tconn *tc, char *const *args, const char *in, struct err *e)
+{
+    struct ssh_conn *c = (struct ssh_conn *)tc;
+    if (in)
+        return err_set(e, 1, "%s: the ssh transport sends no stdin (plans go by SFTP)",
+                       c->h->name);
+    return agent_stream(c, args, e);
+}
+
+static int follow_stream(struct ssh_conn *c, const char *uuid, long from, struct err *e)
+{
+    char fbuf[32];
+    snprintf(fbuf, sizeof fbuf, "%ld", from);
+    char *args[] = {"tail", "--sweep", (char *)uuid, "--from", fbuf, "--follow", NULL};
+    return agent_stream(c, args, e);
+}
+
+/* The plan goes by SFTP; the agent detaches at once (a dropped connection
+ * cannot stop the runs) and says where in its journal to follow from. */
+static int ssh_start_agent(struct tconn *tc, const char *uuid, const char *plan, long *from,
+                           int *started, struct err *e)
+{
+    struct ssh_conn *c = (struct ssh_conn *)tc;
+    const struct host_cfg *h = c->h;
+    if (!c->bdir || !c->s)
+        return err_set(e, 1, "%s: not connected, or no bundle made sure of", h->name);
+    char *pdir = xasprintf("%s/plans", home_of(h));
+    char *plan_path = xasprintf("%s/%s.json", pdir, uuid);
+    int rc = -1;
+    int bad = ssh_mkdirs(c->s, pdir, e) < 0 || ssh_put_text(c->s, plan, plan_path, e) < 0;
+    free(pdir);
+    if (bad)
+        goto out;
+    char *owned[2];
+    char *argv[16];
+    int n = ssh_agent_argv(h, c->bdir, argv, owned);
+    argv[n++] = "run";
+    argv[n++] = "--plan";
+    argv[n++] = plan_path;
+    argv[n++] = "--detach";
+    argv[n] = NULL;
+    struct buf out, err;
+    buf_init(&out, 1 << 16);
+    buf_init(&err, 1 << 16);
+    int st = run(c->s, h, argv, &out, &err, 120, e);
+    free(owned[0]);
+    free(owned[1]);
+    json_t *answer = st == 0 && out.data ? json_loads(out.data, JSON_DISABLE_EOF_CHECK, NULL)
+                                         : NULL;
+    /* A transport failure (st < 0) already says what happened, e.g. lost. */
+    if (!answer && st >= 0)
+        err_set(e, 1, "%s: cannot start the agent (status %d): %.300s", h->name, st,
+                err.data && *err.data ? err.data : out.data ? out.data : "");
+    buf_free(&out);
+    buf_free(&err);
+    if (!answer)
+        goto out;
+    *from = (long)json_integer_value(json_object_get(answer, "from"));
+    *started = !json_is_false(json_object_get(answer, "started"));
+    json_decref(answer);
+    rc = follow_stream(c, uuid, *from, e);
+out:
+    free(plan_path);
+    return rc;
+}
+
+static long ssh_read_op(struct tconn *tc, char *buf, size_t n, struct err *e)
+{
+    struct ssh_conn *c = (struct ssh_conn *)tc;
+    if (!c->s)
+        return err_set(e, 1, "%s: not connected", c->h->name);
+    return ssh_read(c->s, buf, n, c->h->lost_after_s, e);
+}
+
+/* A dropped connection: a new one, and the journal followed again. */
+static int ssh_follow(struct tconn *tc, const char *uuid, long from, struct err *e)
+{
+    struct ssh_conn *c = (struct ssh_conn *)tc;
+    ssh_close(c->s);
+    c->s = NULL;
+    if (ssh_open(c->h, c->cfg, c->h->connect_timeout_s, &c->s, e) < 0) {
+        c->s = NULL;
+        return -1;
+    }
+    return follow_stream(c, uuid, from, e);
+}
+
+static int ssh_finish(struct tconn *tc, int *status, char *tail, size_t n)
+{
+    struct ssh_conn *c = (struct ssh_conn *)tc;
+    if (!c->s) {
+        *status = -1;
+        tail[0] = '\0';
+        return 0;
+    }
+    return ssh_stream_end(c->s, status, tail, n);
+}
+
+static void ssh_close_op(struct tconn *tc)
+{
+    struct ssh_conn *c = (struct ssh_conn *)tc;
+    ssh_close(c->s);
+    free(c->bdir);
+    free(c);
+}
+
+const struct transport transport_ssh = {
+    .name = "ssh",
+    .needs_address = 1,
+    .on_controller = 0,
+    .connect = ssh_connect,
+    .ensure_bundle = ssh_ensure_bundle,
+    .exec = ssh_exec,
+    .start_agent = ssh_start_agent,
+    .read = ssh_read_op,
+    .follow = ssh_follow,
+    .finish = ssh_finish,
+    .close = ssh_close_op,
+};

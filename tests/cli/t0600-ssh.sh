@@ -64,9 +64,12 @@ sleep 1.5
 lab_sshd_kill_all 3
 wait $pid
 rc=$?
-check "a dead sshd fails its host only (exit 3)" sh -c "test $rc -eq 3 &&
-    test \"\$(sqlite3 '$T/k.db' \"select group_concat(status) from (select sh.status from sweep_hosts sh join hosts h on h.id = sh.host_id order by h.name)\")\" = done,done,failed,done"
-check "the dead host's error is stored" sh -c "sqlite3 '$T/k.db' \"select error from sweep_hosts where status = 'failed'\" | grep -q h3"
+check "a dead sshd loses its host only (exit 3), stored lost" sh -c "test $rc -eq 3 &&
+    test \"\$(sqlite3 '$T/k.db' \"select group_concat(status) from (select sh.status from sweep_hosts sh join hosts h on h.id = sh.host_id order by h.name)\")\" = done,done,lost,done"
+sqlite3 "$T/k.db" "select error from sweep_hosts where status = 'lost'" > "$T/lost"
+check "the lost host's error is stored, once and whole" sh -c "grep -q h3 '$T/lost' &&
+    test \$(grep -o 'lost' '$T/lost' | wc -l) -eq 1 &&
+    grep -Eq '^h3: lost: no connection for [0-9]+ s \\((h3: [^()]*|unreachable)\\)\$' '$T/lost'"
 lab_sshd_start 3
 check "resume after the restart completes the sweep" lab_ctl "$HP" --db "$T/k.db" resume
 check "no run is stored twice, none is missing" test "$(sqlite3 "$T/k.db" "select count(*) || '/' || count(distinct host_id || task || engine || threads || repeat) from runs")" = 32/32
