@@ -264,23 +264,40 @@ pub fn distance(lat: f64, lon: f64) -> f64 {
     2.0 * R_EARTH * a.sqrt().min(1.0).asin()
 }
 
-/// Points as two columns; errors as the spec words them.
+/// Points as two columns, read straight into one buffer of doubles (one
+/// allocation, one read, no copy); errors as the spec words them. The
+/// finiteness check is left to `check_finite`, after the computation.
 pub fn read_points(dir: &Path) -> Result<(Vec<f64>, usize), Bad> {
     let mut f = File::open(dir.join("points.f64"))
         .map_err(|e| Bad(format!("points.f64: cannot open: {}", e)))?;
-    let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes).map_err(|e| Bad(format!("points.f64: read failed: {}", e)))?;
-    if bytes.is_empty() || bytes.len() % 16 != 0 {
-        return Err(Bad(format!("points.f64: size {} is not a positive multiple of 16",
-                               bytes.len())));
+    let len = f.metadata().map_err(|e| Bad(format!("points.f64: cannot stat: {}", e)))?.len()
+        as usize;
+    if len == 0 || len % 16 != 0 {
+        return Err(Bad(format!("points.f64: size {} is not a positive multiple of 16", len)));
     }
-    let v: Vec<f64> = bytes.chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
-    let n = v.len() / 2;
-    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-        return Err(Bad(format!("points.f64: point {} is not finite", i % n)));
+    let mut v = vec![0f64; len / 8];
+    // Safety: the byte view covers exactly v's storage, and every bit
+    // pattern is a valid f64.
+    let bytes = unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, len) };
+    f.read_exact(bytes).map_err(|e| Bad(format!("points.f64: read failed: {}", e)))?;
+    if cfg!(target_endian = "big") {
+        for x in v.iter_mut() {
+            *x = f64::from_bits(u64::from_le(x.to_bits()));
+        }
     }
-    Ok((v, n))
+    Ok((v, len / 16))
+}
+
+/// A non-finite point makes the clipped mean NaN, so the scan for it runs
+/// only then: the error names the first such point.
+pub fn check_finite(v: &[f64], n: usize, s: &NumStats) -> Result<(), Bad> {
+    if s.mean.is_finite() && s.min.is_finite() && s.max.is_finite() {
+        return Ok(());
+    }
+    match v.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(Bad(format!("points.f64: point {} is not finite", i % n))),
+        None => Ok(()),
+    }
 }
 
 /// Count, clip counts, raw min/max and clipped mean/M2 (Welford; merged

@@ -20,6 +20,7 @@ fn numeric(dir: &Path, threads: usize) -> Result<Output, Bad> {
             s
         })
         .reduce(NumStats::new, |a, b| a.merge(b));
+    check_finite(&v, n, &s)?;
     Ok(Output { result: s.result(), load_s: Some(load),
                 compute_s: Some(t0.elapsed().as_secs_f64() - load),
                 threads_used: rayon::current_num_threads() })

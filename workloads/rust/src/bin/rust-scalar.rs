@@ -11,6 +11,7 @@ fn numeric(dir: &Path, _threads: usize) -> Result<Output, Bad> {
     for i in 0..n {
         s.add(distance(v[i], v[n + i]));
     }
+    check_finite(&v, n, &s)?;
     Ok(Output { result: s.result(), load_s: Some(load),
                 compute_s: Some(t0.elapsed().as_secs_f64() - load), threads_used: 1 })
 }
