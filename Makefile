@@ -227,7 +227,8 @@ check-asan:
 		build/asan/bin/unit-tests
 	@ASAN_OPTIONS=detect_leaks=1 build/asan/bin/unit-tests
 
-bench: deps
+bench:
+	@scripts/install-deps.sh --bench
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh $(PROFILE)
 

@@ -1,15 +1,21 @@
 """make bench: every engine of every task, several runs, at one thread and at
-the machine's core count; median in-process total_s, speedup over the task's
-baseline engine, and distance from the floor (the time to read the task's
-input from the page cache). Every engine's answer is checked against the
-reference engine's (hotpath-agent check); a wrong answer is reported as
-INVALID and gets no speedup. Then c-threads against the targets it is held
-to. BENCH_TASKS and BENCH_ENGINES (comma lists) run a subset."""
+the machine's core count; median in-process total_s (and its load_s and
+compute_s where the engine splits them), speedup over the task's baseline
+engine, and distance from the floor (the time to read the task's input from
+the page cache). Every engine's answer is checked against the reference
+engine's (hotpath-agent check); a wrong answer is reported as INVALID and
+gets no speedup. Then python-loop against a plain csv-module loop (the
+yardstick of a faithful baseline), c-threads against the targets it is held
+to, and the agent's clock against hyperfine's. BENCH_TASKS, BENCH_ENGINES
+and BENCH_THREADS (comma lists) run a subset."""
 import json
 import os
+import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -86,6 +92,8 @@ def main():
     print("data: %s (ready in %.1f s)" % (data, time.perf_counter() - t0))
     cores = os.cpu_count() or 1
     threads = sorted({1, cores})
+    if os.environ.get("BENCH_THREADS"):
+        threads = sorted({int(t) for t in os.environ["BENCH_THREADS"].split(",") if t})
     engs, baselines, ref = engines(py)
     only_tasks = [t for t in os.environ.get("BENCH_TASKS", "").split(",") if t]
     only_engines = [e for e in os.environ.get("BENCH_ENGINES", "").split(",") if e]
@@ -100,8 +108,12 @@ def main():
             for name, argv, tasks in engs:
                 if task not in tasks or (only_engines and name not in only_engines):
                     continue
-                times, status = [], "ok"
-                for i in range(runs + 1):     # the first run is a warmup
+                times, loads, computes, status = [], [], [], "ok"
+                if not os.path.exists(argv[0]):
+                    status, runs_here = "not built here", 0
+                else:
+                    runs_here = runs + 1
+                for i in range(runs_here):    # the first run is a warmup
                     p = subprocess.run(argv + ["--task", task, "--data", data,
                                                "--threads", str(n)],
                                        capture_output=True, text=True)
@@ -114,31 +126,134 @@ def main():
                             status = "INVALID: " + why
                             break
                     if i:
-                        times.append(json.loads(p.stdout)["timings"]["total_s"])
+                        t = json.loads(p.stdout)["timings"]
+                        times.append(t["total_s"])
+                        loads.append(t.get("load_s"))
+                        computes.append(t.get("compute_s"))
                 medians[name] = statistics.median(times) if times and status == "ok" else None
-                rows.append([task, n, name, medians[name], status, floor])
+                split = (statistics.median(loads), statistics.median(computes)) \
+                    if times and None not in loads + computes else (None, None)
+                rows.append([task, n, name, medians[name], status, floor, split])
                 print("  %-12s %2d %-14s %s" % (task, n, name,
                       "%.4f s" % medians[name] if medians[name] else status), file=sys.stderr)
             base = medians.get(baselines[task])
             for r in rows:
-                if r[0] == task and r[1] == n and len(r) == 6:
+                if r[0] == task and r[1] == n and len(r) == 7:
                     r.append(base / r[3] if base and r[3] else None)
     load = os.getloadavg()
     print()
     print("profile %s, %d runs each (+1 warmup), %d cores, load average %.2f %.2f %.2f"
           % (profile, runs, cores, *load))
-    print("%-12s %7s %-14s %11s %9s %10s" % ("task", "threads", "engine", "median_s",
-                                              "speedup", "x_floor"))
-    for task, n, name, med, status, floor, speedup in rows:
+    print("%-12s %7s %-14s %11s %9s %10s %9s %10s" % ("task", "threads", "engine", "median_s",
+                                                     "load_s", "compute_s", "speedup",
+                                                     "x_floor"))
+    for task, n, name, med, status, floor, (load_s, compute_s), speedup in rows:
         if med is None:
             print("%-12s %7d %-14s %s" % (task, n, name, status))
             continue
-        print("%-12s %7d %-14s %11.4f %8.2fx %9.1fx" % (task, n, name, med, speedup or 0,
-                                                       med / floor))
+        print("%-12s %7d %-14s %11.4f %9s %10s %8.2fx %9.1fx"
+              % (task, n, name, med, "%.4f" % load_s if load_s is not None else "-",
+                 "%.4f" % compute_s if compute_s is not None else "-", speedup or 0,
+                 med / floor))
     print("speedup: over the task's baseline (%s) at the same thread count; x_floor: "
           "median / time to read the input from the page cache"
           % ", ".join("%s %s" % kv for kv in baselines.items()))
+    print("load_s, compute_s: medians of the engine's own split of total_s ('-': the engine "
+          "cannot tell them apart)")
+    yardstick(rows, data, py, runs, only_tasks, only_engines)
     targets(rows, cores)
+    clock(profile, data, py, cores, runs, only_tasks, only_engines)
+
+
+def yardstick(rows, data, py, runs, only_tasks, only_engines):
+    """python-loop against a plain csv-module loop (scripts/plain-loop.py):
+    a faithful baseline is within 15 % of the code its users write."""
+    if only_engines and "python-loop" not in only_engines:
+        return
+    lines = []
+    for task in ("sessionize", "stream-score"):
+        if only_tasks and task not in only_tasks:
+            continue
+        ours = [(r[1], r[3]) for r in rows if r[0] == task and r[2] == "python-loop" and r[3]]
+        if not ours:
+            continue
+        times = []
+        for i in range(runs + 1):
+            p = subprocess.run([py, os.path.join(ROOT, "scripts/plain-loop.py"), task, data],
+                               capture_output=True, text=True, check=True)
+            if i:
+                times.append(json.loads(p.stdout)["total_s"])
+        plain = statistics.median(times)
+        for n, med in ours:
+            ratio = med / plain
+            lines.append("%-12s %7d %11.4f %11.4f %8.2f   %s" % (
+                task, n, med, plain, ratio,
+                "within 15 %" if ratio <= 1.15 else "NOT within 15 %"))
+    if lines:
+        print()
+        print("python-loop against a plain csv loop (csv.reader, int(), float(), a dict; "
+              "scripts/plain-loop.py), medians")
+        print("%-12s %7s %11s %11s %8s" % ("task", "threads", "python-loop", "plain loop",
+                                          "ratio"))
+        print("\n".join(lines))
+
+
+def clock(profile, data, py, cores, runs, only_tasks, only_engines):
+    """The agent's clock against hyperfine's: two engines of groupby timed by
+    hyperfine and by a hotpath sweep in the same run; the ratio of the
+    medians of stored wall_s to hyperfine's."""
+    if only_tasks and "groupby" not in only_tasks:
+        return
+    if not shutil.which("hyperfine"):
+        print("\nclock check skipped: no hyperfine (scripts/install-deps.sh --bench)")
+        return
+    engs, _, _ = engines(py)
+    pick = [(n, a) for n, a, t in engs if n in ("c-threads", "python-polars") and
+            (not only_engines or n in only_engines)]
+    if not pick:
+        return
+    m = json.load(open(os.path.join(data, "manifest.json")))
+    c = m["counts"]
+    tmp = tempfile.mkdtemp(prefix="hotpath-clock.")
+    try:
+        # The sweep's agent finds (and verifies) the same data in its home.
+        os.makedirs(os.path.join(tmp, "home", "data"))
+        os.symlink(data, os.path.join(tmp, "home", "data", "%s-%d-%d-%d-%d-%d" % (
+            m["profile"], m["seed"], c["facts"], c["events"], c["stream"], c["points"])))
+        hf = {}
+        for name, argv in pick:
+            out = os.path.join(tmp, name + ".json")
+            cmd = " ".join(argv + ["--task", "groupby", "--data", data, "--threads", str(cores)])
+            subprocess.run(["hyperfine", "-N", "--style", "none", "--warmup", "1", "--runs",
+                            str(runs), "--export-json", out, cmd], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            hf[name] = json.load(open(out))["results"][0]["median"]
+        db = os.path.join(tmp, "clock.db")
+        env = dict(os.environ, HOTPATH_HOME=os.path.join(tmp, "home"))
+        subprocess.run([ROOT + "/bin/hotpath", "-q", "--db", db, "sweep", "--profile", profile,
+                        "--tasks", "groupby", "--engines", ",".join(n for n, _ in pick),
+                        "--threads", str(cores), "--repeats", str(runs), "--warmups", "1"],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        con = sqlite3.connect(db)
+        print()
+        print("the agent's clock against hyperfine's (groupby, %d threads, %d runs each after a "
+              "warmup)" % (cores, runs))
+        print("%-14s %13s %13s %13s %8s" % ("engine", "hyperfine_s", "wall_s", "total_s",
+                                            "ratio"))
+        for name, _ in pick:
+            rs = con.execute("SELECT wall_s, total_s FROM runs WHERE engine = ? AND status = "
+                             "'ok' AND warmup = 0", (name,)).fetchall()
+            if not rs:
+                print("%-14s %13.4f %13s" % (name, hf[name], "no valid run"))
+                continue
+            wall = statistics.median(r[0] for r in rs)
+            total = statistics.median(r[1] for r in rs)
+            print("%-14s %13.4f %13.4f %13.4f %8.3f" % (name, hf[name], wall, total,
+                                                        wall / hf[name]))
+        print("ratio: median stored wall_s / hyperfine's median (1.000: the same clock; "
+              "wall_s - total_s is the process start and exit the engine does not time)")
+    finally:
+        shutil.rmtree(tmp)
 
 
 def targets(rows, cores):

@@ -5,12 +5,16 @@
 # tests use (Chromium for the report screenshot, OpenSSL for a test CA,
 # clang, an arm64 cross gcc with qemu-user to run what it builds, and zig's
 # clang from PyPI for the macOS cross-builds, in ~/.cache/hotpath/zig-venv).
+# With --bench, also hyperfine (make bench checks the agent's clock with it).
 set -eu
 cd "$(dirname "$0")/.."
 
 PKGS="build-essential pkg-config libjansson-dev libssh2-1-dev libsqlite3-dev sqlite3
       libcurl4-openssl-dev gnuplot-nox python3-venv python3-pip openssh-server iproute2
       procps"
+if [ "${1:-}" = "--bench" ]; then
+    PKGS="$PKGS hyperfine"
+fi
 if [ "${1:-}" = "--test" ]; then
     PKGS="$PKGS openssl chromium clang gcc-aarch64-linux-gnu libc6-dev-arm64-cross
           qemu-user-static"
