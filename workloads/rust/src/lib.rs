@@ -288,10 +288,10 @@ pub fn read_points(dir: &Path) -> Result<(Vec<f64>, usize), Bad> {
     Ok((v, len / 16))
 }
 
-/// A non-finite point makes the clipped mean NaN, so the scan for it runs
-/// only then: the error names the first such point.
+/// The scan for the first non-finite point runs only when the computation
+/// (`add_point`) saw one: the error names it.
 pub fn check_finite(v: &[f64], n: usize, s: &NumStats) -> Result<(), Bad> {
-    if s.mean.is_finite() && s.min.is_finite() && s.max.is_finite() {
+    if !s.nonfinite {
         return Ok(());
     }
     match v.iter().position(|x| !x.is_finite()) {
@@ -306,12 +306,19 @@ pub fn check_finite(v: &[f64], n: usize, s: &NumStats) -> Result<(), Bad> {
 pub struct NumStats {
     pub n: u64, pub low: u64, pub high: u64,
     pub min: f64, pub max: f64, pub mean: f64, pub m2: f64,
+    pub nonfinite: bool,    /* some input point was not finite */
 }
 
 impl NumStats {
     pub fn new() -> Self {
         NumStats { n: 0, low: 0, high: 0, min: f64::INFINITY, max: f64::NEG_INFINITY,
-                   mean: 0.0, m2: 0.0 }
+                   mean: 0.0, m2: 0.0, nonfinite: false }
+    }
+    /// One point: its distance, and whether it was finite (checked here, in
+    /// the same pass, rather than in a pass of its own).
+    pub fn add_point(&mut self, lat: f64, lon: f64) {
+        self.nonfinite |= !(lat.is_finite() && lon.is_finite());
+        self.add(distance(lat, lon));
     }
     pub fn add(&mut self, d: f64) {
         self.min = self.min.min(d);
@@ -335,6 +342,7 @@ impl NumStats {
         self.high += o.high;
         self.min = self.min.min(o.min);
         self.max = self.max.max(o.max);
+        self.nonfinite |= o.nonfinite;
         self
     }
     pub fn result(&self) -> Value {

@@ -15,7 +15,7 @@ fn numeric(dir: &Path, threads: usize) -> Result<Output, Bad> {
         .map(|(a, b)| {
             let mut s = NumStats::new();
             for (x, y) in a.iter().zip(b) {
-                s.add(distance(*x, *y));
+                s.add_point(*x, *y);
             }
             s
         })

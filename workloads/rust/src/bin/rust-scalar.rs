@@ -9,7 +9,7 @@ fn numeric(dir: &Path, _threads: usize) -> Result<Output, Bad> {
     let load = t0.elapsed().as_secs_f64();
     let mut s = NumStats::new();
     for i in 0..n {
-        s.add(distance(v[i], v[n + i]));
+        s.add_point(v[i], v[n + i]);
     }
     check_finite(&v, n, &s)?;
     Ok(Output { result: s.result(), load_s: Some(load),
