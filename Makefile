@@ -154,7 +154,7 @@ $(BIN)/hotpath-agent: $(B)/agent/main.o $(AGENT_OBJ) $(GEN_OBJ) $(COMMON_OBJ)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
 
 UNIT_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tasks.c \
-	agent/validate.c agent/plan.c store/store.c controller/proto.c controller/cfg.c controller/common.c \
+	agent/validate.c agent/plan.c agent/hostcpu.c store/store.c controller/proto.c controller/cfg.c controller/common.c \
 	controller/record.c controller/rows.c \
 	controller/quote.c controller/transport.c controller/transport-local.c \
 	controller/transport-ssh.c controller/bundle.c \
@@ -171,7 +171,7 @@ $(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(UNIT_
 # cross build runs under qemu (tests/cli/t0720).
 PAYLOAD_TEST_SRC  := $(filter-out tests/unit/test_controller.c,$(UNIT_SRC))
 PAYLOAD_TEST_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tasks.c \
-	agent/validate.c agent/plan.c
+	agent/validate.c agent/plan.c agent/hostcpu.c
 $(B)/payload-tests.def: tests/unit/tests.def tests/unit/test_controller.c
 	@mkdir -p $(dir $@)
 	@sed -n 's/^TEST(\(.*\))$$/X(\1)/p' tests/unit/test_controller.c > $@.not

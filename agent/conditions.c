@@ -18,6 +18,7 @@
 #include <sys/sysctl.h>
 #endif
 
+#ifdef __linux__ /* the readers of /sys and /proc */
 static char *sys_path(const char *path)
 {
     const char *root = getenv("HOTPATH_SYSFS_ROOT");
@@ -48,6 +49,7 @@ static long long sys_int(const char *path, long long missing)
     free(s);
     return v;
 }
+#endif
 
 #ifdef __linux__
 /* Every CPU's governor: one name, or "mixed: a,b" when they differ. */

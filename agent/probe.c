@@ -2,6 +2,7 @@
  * machine that produced it. Every field is best effort: what cannot be read
  * is left out, never guessed. */
 #include "agent.h"
+#include "hostcpu.h"
 #include "../common/cpu.h"
 #include "../common/buf.h"
 #include "../common/err.h"
@@ -72,42 +73,9 @@ static char *trim(char *s)
     return s;
 }
 
-/* Value after "key\t: " in /proc/cpuinfo's first processor. */
-static char *cpuinfo_field(const char *info, const char *key)
-{
-    for (const char *p = info; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-        size_t k = strlen(key);
-        if (strncmp(p, key, k) == 0 && (p[k] == '\t' || p[k] == ' ' || p[k] == ':')) {
-            const char *v = strchr(p, ':');
-            if (!v)
-                return NULL;
-            v++;
-            while (*v == ' ')
-                v++;
-            return xasprintf("%.*s", (int)strcspn(v, "\n"), v);
-        }
-    }
-    return NULL;
-}
-
 static void probe_linux(json_t *o, const char *release)
 {
-    char *info = read_file("/proc/cpuinfo");
-    if (info) {
-        char *model = cpuinfo_field(info, "model name");
-        if (!model)
-            model = cpuinfo_field(info, "Model");
-        set_str(o, "cpu_model", model);
-        char *flags = cpuinfo_field(info, "flags");
-        int hyper = flags && strstr(flags, " hypervisor") != NULL;
-        free(flags);
-        if (strstr(release, "microsoft") || strstr(release, "Microsoft"))
-            json_object_set_new(o, "virtualization", json_string(
-                strstr(release, "WSL2") ? "wsl2" : "wsl"));
-        else
-            json_object_set_new(o, "virtualization", json_string(hyper ? "vm" : "none"));
-    }
-    free(info);
+    hostcpu_probe_linux(o, release);       /* cpu_model, virtualization */
 
     /* Physical cores: distinct (package, core) pairs. */
     long logical = sysconf(_SC_NPROCESSORS_ONLN);
@@ -189,18 +157,49 @@ static char *sysctl_str(const char *name)
     return s;
 }
 
+/* An integer sysctl of either width (hw.physicalcpu is an int, hw.memsize
+ * a 64-bit value), or -1. */
 static long long sysctl_int(const char *name)
 {
-    long long v = 0;
+    union {
+        int i;
+        long long ll;
+    } v = {.ll = 0};
     size_t n = sizeof v;
     if (sysctlbyname(name, &v, &n, NULL, 0) < 0)
         return -1;
-    return n == sizeof(int) ? (long long)*(int *)&v : v;
+    return n == sizeof(int) ? (long long)v.i : v.ll;
 }
 
+/* A cache size in the shape Linux's sysfs gives it ("128K"). */
+static void apple_cache(json_t *caches, const char *key, const char *name, const char *fallback)
+{
+    long long v = sysctl_int(name);
+    if (v <= 0)
+        v = sysctl_int(fallback);
+    if (v > 0) {
+        char *s = xasprintf("%lldK", v / 1024);
+        json_object_set_new(caches, key, json_string(s));
+        free(s);
+    }
+}
+
+/* Names as Apple documents them (sysctl(3), "Determining system
+ * capabilities"): hw.perflevel0 is the performance cluster, hw.perflevel1
+ * the efficiency one; machines with one kind of core have perflevel0
+ * alone, Intel Macs none. Battery state is a run condition
+ * (conditions.c, pmset). */
 static void probe_apple(json_t *o)
 {
     set_str(o, "cpu_model", sysctl_str("machdep.cpu.brand_string"));
+    char *ver = sysctl_str("kern.osproductversion");
+    if (ver) {
+        json_object_set_new(o, "os_version", json_string(ver));
+        char *d = xasprintf("macOS %s", ver);
+        json_object_set_new(o, "distribution", json_string(d));
+        free(d);
+        free(ver);
+    }
     long long v;
     if ((v = sysctl_int("hw.physicalcpu")) > 0)
         json_object_set_new(o, "physical_cores", json_integer(v));
@@ -210,12 +209,16 @@ static void probe_apple(json_t *o)
         json_object_set_new(o, "efficiency_cores", json_integer(v));
     if ((v = sysctl_int("hw.memsize")) > 0)
         json_object_set_new(o, "memory_bytes", json_integer(v));
+    /* The performance cores' caches where the machine has levels. */
     json_t *caches = json_object();
-    if ((v = sysctl_int("hw.l1dcachesize")) > 0)
-        json_object_set_new(caches, "L1d", json_integer(v));
-    if ((v = sysctl_int("hw.l2cachesize")) > 0)
-        json_object_set_new(caches, "L2", json_integer(v));
+    apple_cache(caches, "L1d", "hw.perflevel0.l1dcachesize", "hw.l1dcachesize");
+    apple_cache(caches, "L1i", "hw.perflevel0.l1icachesize", "hw.l1icachesize");
+    apple_cache(caches, "L2", "hw.perflevel0.l2cachesize", "hw.l2cachesize");
+    apple_cache(caches, "L3", "hw.perflevel0.l3cachesize", "hw.l3cachesize");
     json_object_set_new(o, "caches", caches);
+    /* An x86-64 agent on Apple silicon runs translated by Rosetta 2. */
+    if (sysctl_int("sysctl.proc_translated") == 1)
+        json_object_set_new(o, "rosetta", json_true());
     json_object_set_new(o, "virtualization",
                         json_string(sysctl_int("kern.hv_vmm_present") > 0 ? "vm" : "none"));
 }

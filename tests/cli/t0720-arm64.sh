@@ -65,3 +65,18 @@ for task in numeric groupby join sessionize stream-score; do
              --expected '$T/exp.json' < '$T/eng.json'"
     done
 done
+
+# The arm64 probe names the CPU of a recorded Graviton2 host (its
+# /proc/cpuinfo and DMI under fake roots): a Neoverse-N1, virtual.
+F=$T/fakeroot
+mkdir -p "$F/proc" "$F/sys/class/dmi/id"
+printf 'processor\t: 0\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU part\t: 0xd0c\n\n' \
+    > "$F/proc/cpuinfo"
+echo "Amazon EC2" > "$F/sys/class/dmi/id/sys_vendor"
+echo "c6g.large" > "$F/sys/class/dmi/id/product_name"
+HOTPATH_PROCFS_ROOT=$F HOTPATH_SYSFS_ROOT=$F q $A/hotpath-agent probe > "$T/probe.json" 2>"$T/err"
+check "arm64 probe: cpu_model from implementer and part, a VM from DMI" "$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(not (d.get("cpu_model") == "ARM Neoverse-N1" and d.get("virtualization") == "vm"
+              and d.get("hypervisor") == "nitro"))' "$T/probe.json"
