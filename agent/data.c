@@ -1,6 +1,7 @@
 /* hotpath-agent gen: data sets cached by profile and seed, reused only when
  * every checksum of their manifest verifies. */
 #include "agent.h"
+#include "../common/clock.h"
 #include "../common/err.h"
 #include "../common/proc.h"
 #include "../common/sha256.h"
@@ -36,7 +37,7 @@ char *agent_data(const struct gen_profile *p, json_t **manifest, double *gen_s, 
                           (unsigned long long)p->seed, (unsigned long long)p->facts,
                           (unsigned long long)p->events, (unsigned long long)p->stream,
                           (unsigned long long)p->points);
-    double t0 = proc_now();
+    double t0 = clock_now();
     struct err why = {0};
     *reused = gen_verify(p, dir, &why) == 0;
     char *mpath = xasprintf("%s/manifest.json", dir);
@@ -52,7 +53,7 @@ char *agent_data(const struct gen_profile *p, json_t **manifest, double *gen_s, 
             return NULL;
         }
     }
-    *gen_s = proc_now() - t0;
+    *gen_s = clock_now() - t0;
     char *path = xasprintf("%s/manifest.json", dir);
     json_error_t je;
     *manifest = json_load_file(path, 0, &je);

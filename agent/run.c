@@ -5,6 +5,7 @@
 #include "plan.h"
 #include "validate.h"
 #include "../common/buf.h"
+#include "../common/clock.h"
 #include "../common/err.h"
 #include "../common/proc.h"
 #include "../common/sha256.h"
@@ -58,13 +59,6 @@ struct runner {
     int detached;           /* the journal is the only output */
 };
 
-static double now_unix(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Journal first (synced), then stdout; a controller that went away stops
  * the agent only after the record is safe. */
 static void emit(struct runner *r, json_t *msg)
@@ -101,7 +95,7 @@ static void emit_error(struct runner *r, const char *fmt, ...)
 static char *expand(const char *tmpl, const char *python)
 {
     struct buf b;
-    buf_init(&b, 0);
+    buf_init(&b, 1 << 16);      /* one word of an engine's command line */
     const char *bin = xasprintf("%s/bin", agent_root());
     for (const char *p = tmpl; *p;) {
         if (!strncmp(p, "{bin}", 5)) {
@@ -152,8 +146,8 @@ static void spawn_engine(struct runner *r, json_t *argv_tmpl, const char *task, 
     if (proc_run(&o, res, &e) < 0) {
         memset(res, 0, sizeof *res);
         res->exec_errno = errno ? errno : EAGAIN;
-        buf_init(&res->out, 0);
-        buf_init(&res->err, 0);
+        buf_init(&res->out, ENGINE_OUT_CAP);
+        buf_init(&res->err, ENGINE_ERR_CAP);
     }
     for (size_t i = 0; i < n + 6; i++)
         free(argv[i]);
@@ -324,7 +318,7 @@ static void run_one(struct runner *r, const struct job *j)
     if (skip) {
         json_object_set_new(rec, "status", json_string("skipped"));
         json_object_set_new(rec, "error", json_string(skip));
-        json_object_set_new(rec, "at", json_real(now_unix()));
+        json_object_set_new(rec, "at", json_real(clock_wall()));
         emit(r, rec);
         return;
     }
@@ -403,7 +397,7 @@ static void run_one(struct runner *r, const struct job *j)
         json_object_set_new(rec, "signal", json_integer(res.sig));
     if (error)
         json_object_set_new(rec, "error", json_string(error));
-    json_object_set_new(rec, "at", json_real(now_unix()));
+    json_object_set_new(rec, "at", json_real(clock_wall()));
     validate_free(&out);
     free(error);
     proc_result_free(&res);
@@ -559,7 +553,7 @@ int agent_run(int argc, char **argv)
     emit(&r, json_pack("{s:s, s:s, s:s, s:s}", "type", "hello", "version", HOTPATH_VERSION,
                        "sweep", r.sweep, "journal", jpath));
     json_t *probe = agent_probe_json(r.python);
-    emit(&r, json_pack("{s:s, s:f, s:o}", "type", "probe", "at", now_unix(), "probe", probe));
+    emit(&r, json_pack("{s:s, s:f, s:o}", "type", "probe", "at", clock_wall(), "probe", probe));
 
     json_t *engines_j = json_object_get(plan, "engines");
     size_t ne = json_array_size(engines_j);
@@ -660,7 +654,7 @@ int agent_tail(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     struct buf part;
-    buf_init(&part, 0);
+    buf_init(&part, 1 << 24);   /* a journal line (records are far smaller) */
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;

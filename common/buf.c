@@ -1,4 +1,5 @@
 #include "buf.h"
+#include "err.h"
 #include "xmalloc.h"
 
 #include <stdarg.h>
@@ -8,15 +9,20 @@
 
 void buf_init(struct buf *b, size_t max)
 {
+    if (max == 0)
+        die("buf_init: a buffer needs a cap");
     b->data = NULL;
     b->len = b->alloc = 0;
     b->max = max;
+    b->overrun = 0;
 }
 
 static int grow(struct buf *b, size_t need)
 {
-    if (b->max && b->len + need > b->max)
+    if (b->len + need > b->max || b->len + need < b->len) {
+        b->overrun = 1;
         return -1;
+    }
     if (b->len + need + 1 <= b->alloc)
         return 0;
     size_t n = b->alloc ? b->alloc : 64;

@@ -8,11 +8,14 @@ struct buf {
     char *data;     /* always NUL-terminated once anything is appended */
     size_t len;
     size_t alloc;
-    size_t max;     /* 0 means no cap */
+    size_t max;     /* the cap, in bytes */
+    int overrun;    /* set (and kept) once an append was refused by the cap */
 };
 
+/* max is required: a buffer without a cap (0) is a bug, and dies. */
 void buf_init(struct buf *b, size_t max);
-/* Returns -1 (and appends nothing) when the cap would be exceeded. */
+/* Returns -1 (and appends nothing, and sets overrun) when the cap would be
+ * exceeded. */
 int buf_add(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

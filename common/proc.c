@@ -19,11 +19,6 @@
 
 extern char **environ;
 
-double proc_now(void)
-{
-    return clock_now();
-}
-
 /* Pipes are made with pipe() and then marked close-on-exec (pipe2 is not
  * portable). Between the two, a fork in another thread would inherit them
  * without the flag, and the other child would hold our pipe open: every
@@ -294,13 +289,13 @@ static void take(int *fd, struct buf *b, size_t cap, int *truncated)
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct err *e)
 {
     memset(r, 0, sizeof *r);
-    buf_init(&r->out, 0);
-    buf_init(&r->err, 0);
+    buf_init(&r->out, o->out_cap ? o->out_cap : 1);
+    buf_init(&r->err, o->err_cap ? o->err_cap : 1);
     struct proc_spawn_opts so = {.argv = o->argv, .env = o->env, .dir = o->dir,
                                  .in = o->in ? PROC_PIPE : PROC_NULL, .out = PROC_PIPE,
                                  .err = PROC_PIPE, .new_group = 1};
     struct proc_child c;
-    double t0 = proc_now();
+    double t0 = clock_now();
     int ee = 0;
     if (proc_spawn(&so, &c, &ee, e) < 0) {
         if (!ee)
@@ -309,7 +304,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct err *e)
         r->exec_errno = ee;
         r->exited = 1;
         r->exit_code = 127;
-        r->wall_s = proc_now() - t0;
+        r->wall_s = clock_now() - t0;
         buf_add(&r->out, "", 0);
         buf_add(&r->err, "", 0);
         return 0;
@@ -334,7 +329,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct err *e)
             if (fds[i] >= 0)
                 p[np++] = (struct pollfd){.fd = fds[i], .events = POLLIN};
         int wait_ms = REAP_CHECK_MS;
-        double now = proc_now();
+        double now = clock_now();
         if (reaped && now - reaped_at > DRAIN_AFTER_EXIT_S) {
             close_fd(&fds[0]);
             close_fd(&fds[1]);
@@ -366,7 +361,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct err *e)
             pid_t w = wait4(pid, &status, WNOHANG, &ru);
             if (w == pid) {
                 reaped = 1;
-                reaped_at = proc_now();
+                reaped_at = clock_now();
                 r->wall_s = reaped_at - t0;
                 kill(-pid, SIGKILL);
             }
@@ -390,22 +385,22 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct err *e)
         pid_t w = wait4(pid, &status, r->timed_out || !deadline ? 0 : WNOHANG, &ru);
         if (w == pid) {
             reaped = 1;
-            r->wall_s = proc_now() - t0;
+            r->wall_s = clock_now() - t0;
             break;
         }
         if (w < 0 && errno != EINTR)
             break;
         if (w == 0) {
-            if (proc_now() >= deadline) {
+            if (clock_now() >= deadline) {
                 r->timed_out = 1;
                 kill(-pid, SIGKILL);
             } else {
-                usleep(1000);
+                clock_sleep(0.001);
             }
         }
     }
     if (!reaped)
-        r->wall_s = proc_now() - t0;
+        r->wall_s = clock_now() - t0;
     /* Whatever the exit, nothing the child started outlives the run. */
     kill(-pid, SIGKILL);
     r->exited = WIFEXITED(status);

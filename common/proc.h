@@ -74,6 +74,5 @@ struct proc_result {
 /* -1 only when the child could not be created at all. */
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct err *e);
 void proc_result_free(struct proc_result *r);
-double proc_now(void);
 
 #endif

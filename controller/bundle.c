@@ -48,7 +48,7 @@ static int build(struct err *e)
     }
     qsort(the.files, the.nfiles, sizeof *the.files, cmp_str);
     struct buf m;
-    buf_init(&m, 0);
+    buf_init(&m, 1 << 24);
     for (size_t i = 0; i < the.nfiles; i++) {
         char *path = xasprintf("%s/%s", hp_root(), the.files[i]);
         char hex[65];

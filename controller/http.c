@@ -1,5 +1,6 @@
 #include "http.h"
 #include "../common/buf.h"
+#include "../common/clock.h"
 #include "../common/err.h"
 #include "../common/xmalloc.h"
 
@@ -151,10 +152,16 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* The most of a server's answer that is kept (only an error's is shown). */
+#define HTTP_MAX_ANSWER (1 << 20)
+
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
     struct buf *b = arg;
-    buf_add(b, p, size * n);    /* capped; the excess is dropped */
+    /* A body over the cap fails the transfer (CURLE_WRITE_ERROR), never
+     * cut silently. */
+    if (buf_add(b, p, size * n) < 0)
+        return 0;
     return size * n;
 }
 
@@ -163,12 +170,6 @@ static int retryable_code(CURLcode c)
     return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
            c == CURLE_OPERATION_TIMEDOUT || c == CURLE_SEND_ERROR || c == CURLE_RECV_ERROR ||
            c == CURLE_GOT_NOTHING || c == CURLE_PARTIAL_FILE;
-}
-
-static void sleep_s(double s)
-{
-    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&t, NULL);
 }
 
 int http_post_json(const struct http_opts *o, const char *body, size_t len, long *status,
@@ -207,7 +208,7 @@ int http_post_json(const struct http_opts *o, const char *body, size_t len, long
         struct status st = {.seen = 0};
         int refused = 0;
         struct buf resp;
-        buf_init(&resp, 4096);
+        buf_init(&resp, HTTP_MAX_ANSWER);
         curl_easy_setopt(h, CURLOPT_URL, o->url);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, o->allow_http ? "http,https" : "https");
         curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -244,6 +245,9 @@ int http_post_json(const struct http_opts *o, const char *body, size_t len, long
         if (refused) {
             err_set(e, 2, "publish: %s resolves to an address that is not loopback; plain http "
                     "is refused", o->url);
+        } else if (c == CURLE_WRITE_ERROR && resp.overrun) {
+            err_set(e, 1, "publish: %s: the server's answer is over %d bytes", o->url,
+                    HTTP_MAX_ANSWER);
         } else if (c != CURLE_OK) {
             err_set(e, 1, "publish: %s: %s", o->url, errbuf[0] ? errbuf : curl_easy_strerror(c));
             again = retryable_code(c);
@@ -266,7 +270,7 @@ int http_post_json(const struct http_opts *o, const char *body, size_t len, long
             break;
         warning("%s (attempt %d of %d; trying again in %.1f s)", e->msg, attempt, o->attempts,
                 wait);
-        sleep_s(wait);
+        clock_sleep(wait);
         wait *= 2;
     }
     curl_slist_free_all(headers);

@@ -28,7 +28,7 @@ void ssh_quote(struct buf *out, const char *arg)
 char *ssh_command(const struct host_cfg *h, char *const *argv)
 {
     struct buf b;
-    buf_init(&b, 0);
+    buf_init(&b, 1 << 20);    /* a command line */
     if (h->exec_prefix) {
         char *p = xstrdup(h->exec_prefix), *save = NULL;
         for (char *w = strtok_r(p, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {

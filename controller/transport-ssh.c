@@ -340,7 +340,7 @@ int ssh_open(const struct host_cfg *h, const struct cfg *c, double timeout_s, st
     s->h = h;
     s->sock = -1;
     s->pump_fd = -1;
-    buf_init(&s->err_tail, 0);
+    buf_init(&s->err_tail, 1 << 16);    /* keep_tail trims it */
     if (h->jump) {
         const struct host_cfg *j = NULL;
         for (int i = 0; i < c->nhosts_all; i++)

@@ -121,7 +121,7 @@ static int run_gnuplot(const struct plot_chart *c, const struct buf *script, str
 static int render(const struct plot_chart *c, struct buf *data, struct buf *body, struct err *e)
 {
     struct buf script;
-    buf_init(&script, 0);
+    buf_init(&script, REPORT_TEXT_MAX);
     outputs(&script, c, body->data);
     int rc = write_file(c->dir, c->name, "dat", data, e);
     if (rc == 0)
@@ -135,7 +135,7 @@ static int render(const struct plot_chart *c, struct buf *data, struct buf *body
 int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n, struct err *e)
 {
     struct buf d;
-    buf_init(&d, 0);
+    buf_init(&d, REPORT_TEXT_MAX);
     double ymax = 0, ymin = INFINITY, x = 0;
     double *center = xcalloc(n + 1, sizeof *center);
     const char **cname = xcalloc(n + 1, sizeof *cname);
@@ -199,7 +199,7 @@ int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n,
     free(center);
     free(cname);
     struct buf body;
-    buf_init(&body, 0);
+    buf_init(&body, REPORT_TEXT_MAX);
     preamble(&body, c);
     buf_puts(&body, multiplot_head);
     buf_printf(&body, "set xrange [0:%g]\nset yrange [%.9g:%.9g]\n", x + 1, bottom, top);
@@ -245,7 +245,7 @@ int plot_boxes(const struct plot_chart *c, const struct plot_series *ser, size_t
                struct err *e)
 {
     struct buf d;
-    buf_init(&d, 0);
+    buf_init(&d, REPORT_TEXT_MAX);
     /* Index 0: the boxes, computed here so any number of runs draws one. */
     buf_puts(&d, "# x\tp25\tmin\tmax\tp75\tmedian\tcolor\n");
     for (size_t i = 0; i < n; i++) {
@@ -278,7 +278,7 @@ int plot_boxes(const struct plot_chart *c, const struct plot_series *ser, size_t
         buf_puts(&d, "\n");
     }
     struct buf body;
-    buf_init(&body, 0);
+    buf_init(&body, REPORT_TEXT_MAX);
     preamble(&body, c);
     buf_puts(&body, multiplot_head);
     buf_printf(&body, "set xrange [0.4:%zu.6]\nset xtics scale 0\n"
@@ -299,7 +299,7 @@ int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t
                struct err *e)
 {
     struct buf d;
-    buf_init(&d, 0);
+    buf_init(&d, REPORT_TEXT_MAX);
     buf_puts(&d, "# one block per series: x\ty\n");
     for (size_t i = 0; i < n; i++) {
         if (i)
@@ -316,7 +316,7 @@ int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t
         buf_puts(&d, "\n");
     }
     struct buf body;
-    buf_init(&body, 0);
+    buf_init(&body, REPORT_TEXT_MAX);
     preamble(&body, c);
     if (c->xtime) {
         double lo = INFINITY, hi = -INFINITY;
@@ -349,7 +349,7 @@ int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t
             buf_printf(&body, "set xtics add ('%g' %g)\n", seen[j], seen[j]);
     }
     struct buf cmd;
-    buf_init(&cmd, 0);
+    buf_init(&cmd, REPORT_TEXT_MAX);
     buf_printf(&cmd, "plot '%s.dat' index %zu using 1:2:3 with labels left offset 1,0 "
                      "font ',10' notitle", c->name, n);
     for (size_t i = 0; i < n; i++)

@@ -7,6 +7,9 @@
 
 struct err;
 
+/* The cap of every text a report builds (scripts, data files, pages). */
+#define REPORT_TEXT_MAX ((size_t)256 << 20)
+
 #define PLOT_SVG 1
 #define PLOT_PNG 2
 

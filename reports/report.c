@@ -56,7 +56,7 @@ static int color_of(struct ctx *c, const char *engine)
 static char *cell_flag(struct ctx *c, json_t *row)
 {
     struct buf b;
-    buf_init(&b, 0);
+    buf_init(&b, REPORT_TEXT_MAX);
     size_t i;
     json_t *w;
     json_array_foreach(c->warnings, i, w)
@@ -714,8 +714,8 @@ int report_write(struct store *st, int64_t sweep, const char *uuid,
                  const struct report_opts *o, int *charts, struct err *e)
 {
     struct ctx c = {.st = st, .sweep = sweep, .uuid = uuid, .o = o};
-    buf_init(&c.html, 0);
-    buf_init(&c.md, 0);
+    buf_init(&c.html, REPORT_TEXT_MAX);
+    buf_init(&c.md, REPORT_TEXT_MAX);
     int rc = -1;
     if (mkdir(o->out, 0755) < 0 && errno != EEXIST) {
         err_set(e, 1, "%s: cannot create: %s", o->out, strerror(errno));

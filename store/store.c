@@ -1,5 +1,6 @@
 #include "store.h"
 #include "../common/buf.h"
+#include "../common/clock.h"
 #include "../common/err.h"
 #include "../common/xmalloc.h"
 
@@ -988,17 +989,10 @@ json_t *store_task_history(struct store *s, int64_t sweep, const char *task,
 
 /* ---- hotpath query ---- */
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int query_progress(void *arg)
 {
     struct store *s = arg;
-    if (s->deadline > 0 && mono_now() > s->deadline) {
+    if (s->deadline > 0 && clock_now() > s->deadline) {
         s->timed_out = 1;
         return 1;
     }
@@ -1032,7 +1026,7 @@ int store_query(struct store *s, const char *sql, const struct store_limits *lim
     double timeout = lim ? lim->timeout_s : 0;
     long long max_bytes = lim ? lim->max_bytes : 0;
     s->timed_out = 0;
-    s->deadline = timeout > 0 ? mono_now() + timeout : 0;
+    s->deadline = timeout > 0 ? clock_now() + timeout : 0;
     if (timeout > 0)
         sqlite3_progress_handler(s->db, 10000, query_progress, s);
     sqlite3_int64 old_limit = sqlite3_hard_heap_limit64(-1);

@@ -2,7 +2,7 @@
 
 usage: https_server.py CERT KEY PORTFILE LOGDIR
 Paths: /ok -> 201 and the body saved; /flaky -> 503 once, then 200;
-/deny -> 401; /redirect -> 302 to /ok; /echo -> 400 whose reason and body
+/deny -> 401; /redirect -> 302 to /ok; /huge -> 200 with a 2 MiB body; /echo -> 400 whose reason and body
 repeat the Authorization header (a server that leaks the token back).
 With --plain the server speaks plain HTTP. Every request is logged.
 """
@@ -31,6 +31,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(201, "Created")
         elif self.path == "/flaky":
             self.answer(503, "Service Unavailable")
+        elif self.path == "/huge":
+            self.answer(200, "OK", "x" * (2 << 20))
         elif self.path == "/deny":
             self.answer(401, "Unauthorized", "bad token")
         elif self.path == "/echo":

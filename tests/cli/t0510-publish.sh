@@ -63,6 +63,11 @@ check "401 is named with the status line" grep -q 'HTTP/1.0 401 Unauthorized' "$
 check "401 is not retried" test "$(grep -c deny "$T/log/requests.jsonl")" = 1
 check "the token appears in no output" sh -c "! grep -q tok-8f1d2c '$T/o1' '$T/e1' '$T/o2' '$T/e2' '$T/o3' '$T/e3'"
 
+"$HP" --db "$DB" publish --url "https://127.0.0.1:$P/huge" --cacert "$T/ca.pem" \
+    --token-env HP_TOKEN >/dev/null 2>"$T/e-huge"
+check "an answer over the cap fails the publish, never cut silently" sh -c \
+    "test $? -eq 1 && grep -q 'answer is over' '$T/e-huge'"
+
 "$HP" --db "$DB" publish --url "https://127.0.0.1:$P/echo" --cacert "$T/ca.pem" \
     --token-env HP_TOKEN >"$T/o11" 2>"$T/e11"
 check "a reply that echoes the token fails with exit 1" sh -c "test $? -eq 1 && grep -q 'HTTP/1.0 400' '$T/e11'"

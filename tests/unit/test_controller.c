@@ -246,7 +246,7 @@ TEST(test_store)
 static int roundtrip(const char *arg)
 {
     struct buf cmd;
-    buf_init(&cmd, 0);
+    buf_init(&cmd, 4096);
     buf_puts(&cmd, "printf '%s' ");
     ssh_quote(&cmd, arg);
     FILE *p = popen(cmd.data, "r");
@@ -261,7 +261,7 @@ static int roundtrip(const char *arg)
 TEST(test_ssh_quote)
 {
     struct buf b;
-    buf_init(&b, 0);
+    buf_init(&b, 4096);
     ssh_quote(&b, "plain-word_1.2/x");
     CHECK(!strcmp(b.data, "plain-word_1.2/x"));    /* nothing to quote */
     buf_reset(&b);

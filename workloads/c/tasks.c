@@ -1,4 +1,5 @@
 #include "tasks.h"
+#include "../../common/clock.h"
 #include "../../common/err.h"
 #include "../../common/xmalloc.h"
 #include "csv.h"
@@ -22,9 +23,7 @@ static const char usage_fmt[] =
 
 double engine_now(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+    return clock_now();
 }
 
 static json_t *timing(double v)

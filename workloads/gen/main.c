@@ -1,5 +1,6 @@
 /* hotpath-gen: writes a profile's data files and manifest.json. */
 #include "gen.h"
+#include "../../common/clock.h"
 #include "../../common/err.h"
 
 #include <errno.h>
@@ -109,19 +110,18 @@ int main(int argc, char **argv)
                  (unsigned long long)p.seed);
         return 0;
     }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = clock_now();
     struct gen_file files[GEN_NFILES];
     if (gen_write(&p, dir, (int)threads, files, &e) < 0)
         die("%s", e.msg);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double t1 = clock_now();
     if (!quiet) {
         unsigned long long total = 0;
         for (int i = 0; i < GEN_NFILES; i++)
             total += files[i].bytes;
         info("%s: profile %s, seed %llu, %llu bytes in %.2f s", dir, p.name,
              (unsigned long long)p.seed, total,
-             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+             t1 - t0);
     }
     return 0;
 }

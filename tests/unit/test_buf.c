@@ -1,0 +1,28 @@
+#include "harness.h"
+#include "../../common/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+TEST(test_buf_cap)
+{
+    /* An overrun is refused whole, and stays visible afterwards. */
+    struct buf b;
+    buf_init(&b, 4);
+    CHECK(buf_add(&b, "abc", 3) == 0 && !b.overrun);
+    CHECK(buf_add(&b, "de", 2) < 0 && b.len == 3 && !strcmp(b.data, "abc"));
+    CHECK(buf_puts(&b, "d") == 0 && b.overrun);    /* what fits still goes in; the flag stays */
+    buf_free(&b);
+    /* A buffer without a cap is a bug that stops the program. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(2);
+        buf_init(&b, 0);
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+}
