@@ -1,11 +1,11 @@
 #include "check.h"
+#include "../workloads/format.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const tasks[] = {"numeric", "groupby", "join", "sessionize",
-                                    "stream-score"};
+static const char *const tasks[N_TASKS] = {TASK_NAMES};
 
 int check_known_task(const char *task)
 {

@@ -14,7 +14,8 @@
 static const char *const patterns[] = {
     "bin/hotpath-agent", "bin/hotpath-gen", "bin/c-scalar", "bin/c-threads", "bin/rust-*",
     "Makefile", "requirements.txt", "common/*.[ch]", "agent/*.[ch]", "workloads/gen/*.[ch]",
-    "workloads/c/*.[ch]", "workloads/engines.json", "workloads/python/*.py",
+    "workloads/format.h", "workloads/c/*.[ch]", "workloads/c/threads/*.[ch]",
+    "workloads/engines.json", "workloads/python/*.py",
     "workloads/rust/Cargo.toml", "workloads/rust/Cargo.lock", "workloads/rust/src/*.rs",
     "workloads/rust/src/bin/*.rs", "workloads/rust-polars/Cargo.toml",
     "workloads/rust-polars/Cargo.lock", "workloads/rust-polars/src/*.rs",

@@ -63,13 +63,14 @@ TEST(test_csv_skip_enum)
     CHECK(!csv_skip("no delimiter\n", ','));
     CHECK(!csv_skip("cr\r\n", '\n'));
     CHECK(csv_skip(",", ',') != NULL);                       /* empty unused field */
-    CHECK(csv_enum("partner\n", '\n', csv_channels, 4, &i) && i == 3);
-    CHECK(csv_enum("web,", ',', csv_channels, 4, &i) && i == 0);
-    CHECK(!csv_enum("webx,", ',', csv_channels, 4, &i));
-    CHECK(!csv_enum("we,", ',', csv_channels, 4, &i));
-    CHECK(!csv_enum("partner\r\n", '\n', csv_channels, 4, &i));
-    CHECK(csv_enum("password_reset,", ',', csv_stream_types, 6, &i) && i == 4);
-    CHECK(!csv_enum("View,", ',', csv_stream_types, 6, &i));
+    CHECK(csv_enum("partner\n", '\n', csv_channels, N_CHANNELS, &i) && i == CH_PARTNER);
+    CHECK(csv_enum("web,", ',', csv_channels, N_CHANNELS, &i) && i == CH_WEB);
+    CHECK(!csv_enum("webx,", ',', csv_channels, N_CHANNELS, &i));
+    CHECK(!csv_enum("we,", ',', csv_channels, N_CHANNELS, &i));
+    CHECK(!csv_enum("partner\r\n", '\n', csv_channels, N_CHANNELS, &i));
+    CHECK(csv_enum("password_reset,", ',', csv_stream_types, N_STREAM_TYPES, &i) &&
+          i == ST_PASSWORD_RESET);
+    CHECK(!csv_enum("View,", ',', csv_stream_types, N_STREAM_TYPES, &i));
 }
 
 static char *write_tmp(const char *dir, const char *name, const char *text)

@@ -73,9 +73,9 @@ TEST(FASTROW_TEST)
         SKIP("this CPU cannot run the parsers of this build");
         return;
     }
-    fr_names_init(&channels, csv_channels, 4);
-    fr_names_init(&ev_types, csv_event_types, 4);
-    fr_names_init(&st_types, csv_stream_types, 6);
+    fr_names_init(&channels, csv_channels, N_CHANNELS);
+    fr_names_init(&ev_types, csv_event_types, N_EVENT_TYPES);
+    fr_names_init(&st_types, csv_stream_types, N_STREAM_TYPES);
     static const char alphabet[] = "0123456789,,..\n\r a-+\tzepw_:/";
     uint64_t rng = 42;
     char buf[256];
@@ -121,8 +121,8 @@ TEST(FASTROW_TEST)
     static const struct {
         const char *const *names;
         int n;
-    } lists[] = {{csv_channels, 4}, {csv_segments, 5}, {csv_regions, 8},
-                 {csv_event_types, 4}, {csv_stream_types, 6}};
+    } lists[] = {{csv_channels, N_CHANNELS}, {csv_segments, N_SEGMENTS}, {csv_regions, N_REGIONS},
+                 {csv_event_types, N_EVENT_TYPES}, {csv_stream_types, N_STREAM_TYPES}};
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
         struct fr_names t;
         fr_names_init(&t, lists[l].names, lists[l].n);

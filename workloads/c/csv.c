@@ -11,26 +11,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const csv_channels[4] = {"web", "app", "store", "partner"};
-const char *const csv_segments[5] = {"consumer", "smb", "enterprise", "education", "government"};
-const char *const csv_regions[8] = {"na-east", "na-west", "eu-north", "eu-south",
-                                    "apac", "latam", "mea", "anz"};
-const char *const csv_event_types[4] = {"view", "click", "cart", "purchase"};
-const char *const csv_stream_types[6] = {"view", "login", "purchase", "refund",
-                                         "password_reset", "chargeback"};
+const char *const csv_channels[N_CHANNELS] = {CHANNEL_NAMES};
+const char *const csv_segments[N_SEGMENTS] = {SEGMENT_NAMES};
+const char *const csv_regions[N_REGIONS] = {REGION_NAMES};
+const char *const csv_event_types[N_EVENT_TYPES] = {EVENT_TYPE_NAMES};
+const char *const csv_stream_types[N_STREAM_TYPES] = {STREAM_TYPE_NAMES};
 
 static const struct schema {
     const char *name, *header;
     const char *fields[8];
     int n;
 } schemas[] = {
-    {"facts.csv", "order_id,user_id,product_id,ts,quantity,unit_price,discount,channel",
-     {"order_id", "user_id", "product_id", "ts", "quantity", "unit_price", "discount",
-      "channel"}, 8},
-    {"users.csv", "user_id,segment,region,signup_ts",
-     {"user_id", "segment", "region", "signup_ts"}, 4},
-    {"events.csv", "user_id,ts,event_type,amount", {"user_id", "ts", "event_type", "amount"}, 4},
-    {"stream.csv", "ts,user_id,event_type,amount", {"ts", "user_id", "event_type", "amount"}, 4},
+    {FACTS_CSV, FACTS_HEADER, {FACTS_FIELDS}, FACTS_NFIELDS},
+    {USERS_CSV, USERS_HEADER, {USERS_FIELDS}, USERS_NFIELDS},
+    {EVENTS_CSV, EVENTS_HEADER, {EVENTS_FIELDS}, EVENTS_NFIELDS},
+    {STREAM_CSV, STREAM_HEADER, {STREAM_FIELDS}, STREAM_NFIELDS},
 };
 
 const char *csv_enum(const char *p, char delim, const char *const *names, int n, int *idx)

@@ -4,6 +4,7 @@
  * field starting at p, requires it to end at delim, and returns the byte
  * after delim, or NULL when the field is malformed. Lines are validated to
  * end with '\n' before parsing, so no parser can run off the buffer. */
+#include "../format.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,15 +62,12 @@ static inline const char *csv_skip(const char *p, char delim)
 /* A name from a fixed list; *idx is its position. */
 const char *csv_enum(const char *p, char delim, const char *const *names, int n, int *idx);
 
-/* Names of the lists in WORKLOADS.md, in the generator's order. */
-extern const char *const csv_channels[4];
-extern const char *const csv_segments[5];
-extern const char *const csv_regions[8];
-extern const char *const csv_event_types[4];   /* events.csv */
-extern const char *const csv_stream_types[6];  /* stream.csv */
-
-enum { EV_VIEW, EV_CLICK, EV_CART, EV_PURCHASE };
-enum { ST_VIEW, ST_LOGIN, ST_PURCHASE, ST_REFUND, ST_PASSWORD_RESET, ST_CHARGEBACK };
+/* The name lists of ../format.h, as arrays. */
+extern const char *const csv_channels[N_CHANNELS];
+extern const char *const csv_segments[N_SEGMENTS];
+extern const char *const csv_regions[N_REGIONS];
+extern const char *const csv_event_types[N_EVENT_TYPES];   /* events.csv */
+extern const char *const csv_stream_types[N_STREAM_TYPES]; /* stream.csv */
 
 /* A whole input file in memory (mapped where possible). */
 struct csv_file {

@@ -31,7 +31,7 @@ static inline const char *row_facts_join(const char *p, struct row *r, int *fiel
            ROW_FIELD(csv_skip(p, ',')) && ROW_FIELD(csv_uint(p, ',', &r->ts)) &&
            ROW_FIELD(csv_uint(p, ',', &r->qty)) && ROW_FIELD(csv_money(p, ',', &r->cents)) &&
            ROW_FIELD(csv_discount(p, ',', &r->disc)) &&
-           ROW_FIELD(csv_enum(p, '\n', csv_channels, 4, &r->channel)));
+           ROW_FIELD(csv_enum(p, '\n', csv_channels, N_CHANNELS, &r->channel)));
     return p;
 }
 
@@ -39,8 +39,8 @@ static inline const char *row_users(const char *p, struct row *r, int *field)
 {
     int f = 0;
     (void)(ROW_FIELD(csv_uint(p, ',', &r->id)) &&
-           ROW_FIELD(csv_enum(p, ',', csv_segments, 5, &r->seg)) &&
-           ROW_FIELD(csv_enum(p, ',', csv_regions, 8, &r->reg)) && ROW_FIELD(csv_skip(p, '\n')));
+           ROW_FIELD(csv_enum(p, ',', csv_segments, N_SEGMENTS, &r->seg)) &&
+           ROW_FIELD(csv_enum(p, ',', csv_regions, N_REGIONS, &r->reg)) && ROW_FIELD(csv_skip(p, '\n')));
     return p;
 }
 
@@ -48,7 +48,7 @@ static inline const char *row_events(const char *p, struct row *r, int *field)
 {
     int f = 0;
     (void)(ROW_FIELD(csv_uint(p, ',', &r->user)) && ROW_FIELD(csv_uint(p, ',', &r->ts)) &&
-           ROW_FIELD(csv_enum(p, ',', csv_event_types, 4, &r->type)) &&
+           ROW_FIELD(csv_enum(p, ',', csv_event_types, N_EVENT_TYPES, &r->type)) &&
            ROW_FIELD(csv_money(p, '\n', &r->cents)));
     return p;
 }
@@ -57,7 +57,7 @@ static inline const char *row_stream(const char *p, struct row *r, int *field)
 {
     int f = 0;
     (void)(ROW_FIELD(csv_uint(p, ',', &r->ts)) && ROW_FIELD(csv_uint(p, ',', &r->user)) &&
-           ROW_FIELD(csv_enum(p, ',', csv_stream_types, 6, &r->type)) &&
+           ROW_FIELD(csv_enum(p, ',', csv_stream_types, N_STREAM_TYPES, &r->type)) &&
            ROW_FIELD(csv_money(p, '\n', &r->cents)));
     return p;
 }

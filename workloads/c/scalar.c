@@ -121,7 +121,7 @@ static int groupby(const char *dir, int threads, struct task_out *out, struct er
 {
     (void)threads;
     struct reader r;
-    if (rd_open(&r, dir, "facts.csv", e) < 0)
+    if (rd_open(&r, dir, FACTS_CSV, e) < 0)
         return -1;
     struct hmap m;
     hmap_init(&m, 1024);
@@ -166,11 +166,11 @@ bad:
     return rc;
 }
 
-/* user_id -> segment * NREG + region, from users.csv. */
+/* user_id -> segment * N_REGIONS + region, from users.csv. */
 static int load_users(const char *dir, struct hmap *m, unsigned char **codes, struct err *e)
 {
     struct reader r;
-    if (rd_open(&r, dir, "users.csv", e) < 0)
+    if (rd_open(&r, dir, USERS_CSV, e) < 0)
         return -1;
     hmap_init(m, 1024);
     uint64_t cap = 0;
@@ -197,7 +197,7 @@ static int load_users(const char *dir, struct hmap *m, unsigned char **codes, st
         }
         if (i >= cap)
             *codes = xrealloc(*codes, cap = cap ? cap * 2 : 1024);
-        (*codes)[i] = (unsigned char)(seg * NREG + reg);
+        (*codes)[i] = (unsigned char)(seg * N_REGIONS + reg);
     }
     rd_close(&r);
     if (st < 0) {
@@ -215,12 +215,12 @@ static int join(const char *dir, int threads, struct task_out *out, struct err *
     if (load_users(dir, &users, &codes, e) < 0)
         return -1;
     struct reader r;
-    if (rd_open(&r, dir, "facts.csv", e) < 0) {
+    if (rd_open(&r, dir, FACTS_CSV, e) < 0) {
         hmap_free(&users);
         free(codes);
         return -1;
     }
-    struct join_cell cells[NSEG][NREG];
+    struct join_cell cells[N_SEGMENTS][N_REGIONS];
     memset(cells, 0, sizeof cells);
     uint64_t rows = 0;
     int st;
@@ -236,12 +236,12 @@ static int join(const char *dir, int threads, struct task_out *out, struct err *
         uint64_t user = row.user, ts = row.ts, qty = row.qty, cents = row.cents;
         unsigned disc = row.disc;
         int channel = row.channel;
-        if (ts < JOIN_TS_MIN || channel == 3)
+        if (ts < JOIN_TS_MIN || channel == CH_PARTNER)
             continue;
         uint32_t i = hmap_get(&users, user);
         if (i == UINT32_MAX)
             continue;
-        struct join_cell *c = &cells[codes[i] / NREG][codes[i] % NREG];
+        struct join_cell *c = &cells[codes[i] / N_REGIONS][codes[i] % N_REGIONS];
         c->orders++;
         c->qty += qty;
         c->revenue += revenue(qty, cents, disc);
@@ -261,7 +261,7 @@ static int sessionize(const char *dir, int threads, struct task_out *out, struct
 {
     (void)threads;
     struct reader r;
-    if (rd_open(&r, dir, "events.csv", e) < 0)
+    if (rd_open(&r, dir, EVENTS_CSV, e) < 0)
         return -1;
     struct sess_stats s;
     memset(&s, 0, sizeof s);
@@ -326,7 +326,7 @@ static int stream_score(const char *dir, int threads, struct task_out *out, stru
 {
     (void)threads;
     struct reader r;
-    if (rd_open(&r, dir, "stream.csv", e) < 0)
+    if (rd_open(&r, dir, STREAM_CSV, e) < 0)
         return -1;
     struct hmap m;
     hmap_init(&m, 1024);

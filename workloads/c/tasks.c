@@ -118,9 +118,13 @@ void task_done(struct task_out *out, json_t *result)
 int engine_main_all(int argc, char **argv, const char *engine, task_fn numeric, task_fn groupby,
                     task_fn join, task_fn sessionize, task_fn stream_score)
 {
-    const struct engine_task tasks[] = {
-        {"numeric", numeric}, {"groupby", groupby}, {"join", join},
-        {"sessionize", sessionize}, {"stream-score", stream_score},
+    static const char *const names[N_TASKS] = {TASK_NAMES};
+    const struct engine_task tasks[N_TASKS] = {
+        [TASK_NUMERIC] = {names[TASK_NUMERIC], numeric},
+        [TASK_GROUPBY] = {names[TASK_GROUPBY], groupby},
+        [TASK_JOIN] = {names[TASK_JOIN], join},
+        [TASK_SESSIONIZE] = {names[TASK_SESSIONIZE], sessionize},
+        [TASK_STREAM_SCORE] = {names[TASK_STREAM_SCORE], stream_score},
     };
     return engine_main(argc, argv, engine, tasks, sizeof tasks / sizeof tasks[0]);
 }
@@ -245,14 +249,14 @@ static void sorted_order(const char *const *names, int n, int *order)
         order[i] = (int)(p[i] - names);
 }
 
-json_t *join_result(uint64_t rows, struct join_cell cells[NSEG][NREG])
+json_t *join_result(uint64_t rows, struct join_cell cells[N_SEGMENTS][N_REGIONS])
 {
-    int so[NSEG], ro[NREG];
-    sorted_order(csv_segments, NSEG, so);
-    sorted_order(csv_regions, NREG, ro);
+    int so[N_SEGMENTS], ro[N_REGIONS];
+    sorted_order(csv_segments, N_SEGMENTS, so);
+    sorted_order(csv_regions, N_REGIONS, ro);
     json_t *arr = json_array();
-    for (int i = 0; i < NSEG; i++) {
-        for (int j = 0; j < NREG; j++) {
+    for (int i = 0; i < N_SEGMENTS; i++) {
+        for (int j = 0; j < N_REGIONS; j++) {
             const struct join_cell *c = &cells[so[i]][ro[j]];
             if (c->orders == 0)
                 continue;

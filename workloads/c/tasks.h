@@ -3,16 +3,15 @@
 /* What every C engine shares: the task table, the partial aggregates of each
  * task, and the functions that turn them into the result objects of
  * WORKLOADS.md section 4. */
+#include "../format.h"
 #include <jansson.h>
 #include <stdint.h>
 
 struct err;
 
-#define T0 1700000000ULL
+#define T0 DATA_T0
 #define JOIN_TS_MIN (T0 + 2592000ULL)
 #define SESSION_GAP 1800
-#define NSEG 5
-#define NREG 8
 #define NBUCKETS 7
 
 struct task_out {
@@ -85,7 +84,7 @@ struct join_cell {
     uint64_t orders, qty;
     double revenue;
 };
-json_t *join_result(uint64_t rows, struct join_cell cells[NSEG][NREG]);
+json_t *join_result(uint64_t rows, struct join_cell cells[N_SEGMENTS][N_REGIONS]);
 
 /* sessionize */
 struct sess_stats {

@@ -1,5 +1,6 @@
 /* The data generator: WORKLOADS.md sections 1-3, byte for byte. */
 #include "gen.h"
+#include "../format.h"
 #include "../../common/err.h"
 #include "../../common/sha256.h"
 #include "../../common/xmalloc.h"
@@ -14,15 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define T0 1700000000ULL
-#define NPRODUCTS 10000
+#define T0 DATA_T0
 #define OUTBUF (1 << 20)
 
 enum { STREAM_FACTS = 1, STREAM_USERS = 2, STREAM_EVENTS = 3, STREAM_STREAM = 4,
        STREAM_POINTS = 5 };
 
 static const char *const file_names[GEN_NFILES] = {
-    "facts.csv", "users.csv", "events.csv", "stream.csv", "points.f64",
+    FACTS_CSV, USERS_CSV, EVENTS_CSV, STREAM_CSV, POINTS_F64,
 };
 
 int gen_profile_lookup(const char *name, struct gen_profile *p)
@@ -192,17 +192,17 @@ static void out_str(struct out *o, const char *s)
 
 static void gen_facts(const struct gen_profile *pr, struct out *o)
 {
-    static const char *const channels[] = {"web", "app", "store", "partner"};
+    static const char *const channels[N_CHANNELS] = {CHANNEL_NAMES};
     uint64_t s = pr->seed ^ STREAM_FACTS, u = gen_users(pr);
-    out_str(o, "order_id,user_id,product_id,ts,quantity,unit_price,discount,channel\n");
+    out_str(o, FACTS_HEADER "\n");
     for (uint64_t i = 1; i <= pr->facts; i++) {
         uint64_t a = uni(&s, u), b = uni(&s, u);
-        uint64_t product = 1 + uni(&s, NPRODUCTS);
+        uint64_t product = 1 + uni(&s, N_PRODUCTS);
         uint64_t ts = T0 + uni(&s, 7776000);
         uint64_t qty = 1 + uni(&s, 10);
         uint64_t price = 50 + uni(&s, 49951);
         uint64_t disc = 5 * uni(&s, 7);
-        const char *ch = channels[uni(&s, 4)];
+        const char *ch = channels[uni(&s, N_CHANNELS)];
         char *p = out_room(o);
         p = put_u64(p, i);
         *p++ = ',';
@@ -226,17 +226,15 @@ static void gen_facts(const struct gen_profile *pr, struct out *o)
 
 static void gen_users_file(const struct gen_profile *pr, struct out *o)
 {
-    static const char *const segments[] = {"consumer", "smb", "enterprise", "education",
-                                           "government"};
-    static const char *const regions[] = {"na-east", "na-west", "eu-north", "eu-south",
-                                          "apac", "latam", "mea", "anz"};
+    static const char *const segments[N_SEGMENTS] = {SEGMENT_NAMES};
+    static const char *const regions[N_REGIONS] = {REGION_NAMES};
     uint64_t s = pr->seed ^ STREAM_USERS, n = gen_users(pr);
     struct row { uint64_t id, signup; unsigned char seg, reg; } *rows;
     rows = xmalloc(n * sizeof *rows);
     for (uint64_t i = 0; i < n; i++) {
         rows[i].id = i + 1;
-        rows[i].seg = (unsigned char)uni(&s, 5);
-        rows[i].reg = (unsigned char)uni(&s, 8);
+        rows[i].seg = (unsigned char)uni(&s, N_SEGMENTS);
+        rows[i].reg = (unsigned char)uni(&s, N_REGIONS);
         rows[i].signup = 1600000000ULL + uni(&s, 100000000);
     }
     for (uint64_t i = n - 1; i >= 1; i--) {
@@ -245,7 +243,7 @@ static void gen_users_file(const struct gen_profile *pr, struct out *o)
         rows[i] = rows[j];
         rows[j] = t;
     }
-    out_str(o, "user_id,segment,region,signup_ts\n");
+    out_str(o, USERS_HEADER "\n");
     for (uint64_t i = 0; i < n; i++) {
         char *p = out_room(o);
         p = put_u64(p, rows[i].id);
@@ -264,7 +262,8 @@ static void gen_users_file(const struct gen_profile *pr, struct out *o)
 static void gen_events(const struct gen_profile *pr, struct out *o)
 {
     uint64_t s = pr->seed ^ STREAM_EVENTS, left = pr->events;
-    out_str(o, "user_id,ts,event_type,amount\n");
+    static const char *const types[N_EVENT_TYPES] = {EVENT_TYPE_NAMES};
+    out_str(o, EVENTS_HEADER "\n");
     for (uint64_t user = 1; left > 0; user++) {
         uint64_t k = 1 + uni(&s, 199);
         if (k > left)
@@ -276,7 +275,8 @@ static void gen_events(const struct gen_profile *pr, struct out *o)
                 t += g < 3 ? 3600 + uni(&s, 86400) : 1 + uni(&s, 1900);
             }
             uint64_t w = uni(&s, 100);
-            const char *type = w < 60 ? "view" : w < 85 ? "click" : w < 95 ? "cart" : "purchase";
+            const char *type = types[w < 60 ? EV_VIEW : w < 85 ? EV_CLICK : w < 95 ? EV_CART
+                                                                       : EV_PURCHASE];
             uint64_t amount = w >= 95 ? 100 + uni(&s, 99901) : 0;
             char *p = out_room(o);
             p = put_u64(p, user);
@@ -295,15 +295,17 @@ static void gen_events(const struct gen_profile *pr, struct out *o)
 
 static void gen_stream(const struct gen_profile *pr, struct out *o)
 {
+    static const char *const types[N_STREAM_TYPES] = {STREAM_TYPE_NAMES};
     uint64_t s = pr->seed ^ STREAM_STREAM;
     uint64_t u = pr->stream / 25 ? pr->stream / 25 : 1, t = T0;
-    out_str(o, "ts,user_id,event_type,amount\n");
+    out_str(o, STREAM_HEADER "\n");
     for (uint64_t i = 0; i < pr->stream; i++) {
         t += uni(&s, 3);
         uint64_t a = uni(&s, u), b = uni(&s, u);
         uint64_t w = uni(&s, 1000);
-        const char *type = w < 500 ? "view" : w < 750 ? "login" : w < 900 ? "purchase"
-                         : w < 960 ? "refund" : w < 990 ? "password_reset" : "chargeback";
+        const char *type = types[w < 500 ? ST_VIEW : w < 750 ? ST_LOGIN : w < 900 ? ST_PURCHASE
+                                 : w < 960 ? ST_REFUND : w < 990 ? ST_PASSWORD_RESET
+                                 : ST_CHARGEBACK];
         int paid = (w >= 750 && w < 960) || w >= 990;
         uint64_t amount = paid ? 100 + uni(&s, 199901) : 0;
         char *p = out_room(o);
