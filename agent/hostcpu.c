@@ -65,14 +65,14 @@ static char *slurp(const char *path)
         return NULL;
     struct buf b;
     buf_init(&b, 1 << 22);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (buf_add(&b, chunk, n) < 0)
-            break;
+    int rc = buf_read(&b, f);
     fclose(f);
     buf_add(&b, "", 0);
     char *s = buf_detach(&b);
+    if (rc < 0) {
+        free(s);
+        return NULL;
+    }
     size_t len = strlen(s);
     while (len && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\0'))
         s[--len] = '\0';
