@@ -6,6 +6,7 @@
 #include "../common/xmalloc.h"
 #include "../store/store.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,8 +49,8 @@ static json_t *override_value(int kind, const char *flag, const char *v, struct 
     }
     case 2: {
         double x = strtod(v, &end);
-        if (*end || end == v) {
-            err_set(e, 2, "%s: '%s' is not a number", flag, v);
+        if (*end || end == v || !isfinite(x) || x <= 0) {
+            err_set(e, 2, "%s: '%s' is not a number of seconds above 0", flag, v);
             return NULL;
         }
         return json_real(x);

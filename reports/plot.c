@@ -305,13 +305,13 @@ int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t
         if (i)
             buf_puts(&d, "\n\n");
         for (size_t k = 0; k < ser[i].n; k++)
-            buf_printf(&d, "%.9g\t%.9g\n", ser[i].x[k], ser[i].y[k]);
+            buf_printf(&d, "%.17g\t%.9g\n", ser[i].x[k], ser[i].y[k]);
     }
     buf_puts(&d, "\n\n# labels at each series' last point: x\ty\tlabel\n");
     for (size_t i = 0; i < n; i++) {
         if (ser[i].n == 0)
             continue;
-        buf_printf(&d, "%.9g\t%.9g\t", ser[i].x[ser[i].n - 1], ser[i].y[ser[i].n - 1]);
+        buf_printf(&d, "%.17g\t%.9g\t", ser[i].x[ser[i].n - 1], ser[i].y[ser[i].n - 1]);
         put_text(&d, ser[i].label);
         buf_puts(&d, "\n");
     }
