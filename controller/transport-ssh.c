@@ -231,14 +231,6 @@ static int key_type_bits(int t)
     }
 }
 
-static char *known_hosts_path(const struct host_cfg *h)
-{
-    if (h->known_hosts)
-        return xstrdup(h->known_hosts);
-    const char *home = getenv("HOME");
-    return xasprintf("%s/.ssh/known_hosts", home ? home : ".");
-}
-
 /* Hosts connect in parallel threads: one at a time reads and rewrites a
  * known_hosts file, so no new key is lost to a race. */
 static pthread_mutex_t known_hosts_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -251,6 +243,84 @@ static int check_host_key(struct ssh *s, struct err *e)
     int rc = check_host_key_locked(s, e);
     pthread_mutex_unlock(&known_hosts_lock);
     return rc;
+}
+
+static char *known_hosts_path(const struct host_cfg *h)
+{
+    if (h->known_hosts)
+        return xstrdup(h->known_hosts);
+    const char *home = getenv("HOME");
+    return xasprintf("%s/.ssh/known_hosts", home ? home : ".");
+}
+
+/* Host key types as known_hosts names them, with the algorithms that sign
+ * with each, in OpenSSH's order of preference. */
+static const struct key_kind {
+    int bits;
+    const char *name, *algs;
+} key_kinds[] = {
+    {LIBSSH2_KNOWNHOST_KEY_ED25519, "ssh-ed25519", "ssh-ed25519"},
+    {LIBSSH2_KNOWNHOST_KEY_ECDSA_256, "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256"},
+    {LIBSSH2_KNOWNHOST_KEY_ECDSA_384, "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384"},
+    {LIBSSH2_KNOWNHOST_KEY_ECDSA_521, "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521"},
+    {LIBSSH2_KNOWNHOST_KEY_SSHRSA, "ssh-rsa", "rsa-sha2-512,rsa-sha2-256,ssh-rsa"},
+    {LIBSSH2_KNOWNHOST_KEY_SSHDSS, "ssh-dss", "ssh-dss"},
+};
+enum { NKINDS = sizeof key_kinds / sizeof key_kinds[0] };
+
+/* Which key kinds known_hosts holds for the host (plain or hashed names,
+ * "[host]:port" or bare host as OpenSSH writes them): bit i for
+ * key_kinds[i]. A key that cannot match tells a present entry of that kind
+ * (a mismatch) from an absent one. */
+static unsigned known_kinds(LIBSSH2_KNOWNHOSTS *kh, const char *host, int port)
+{
+    unsigned kinds = 0;
+    for (int i = 0; i < NKINDS; i++) {
+        int r = libssh2_knownhost_checkp(kh, host, port, "\001", 1, LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+                                         LIBSSH2_KNOWNHOST_KEYENC_RAW | key_kinds[i].bits, NULL);
+        if (r == LIBSSH2_KNOWNHOST_CHECK_MATCH || r == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
+            kinds |= 1u << i;
+    }
+    return kinds;
+}
+
+static const char *kind_name(int bits)
+{
+    for (int i = 0; i < NKINDS; i++)
+        if (key_kinds[i].bits == bits)
+            return key_kinds[i].name;
+    return "unknown";
+}
+
+/* Before the handshake: ask first for the key types known_hosts holds for
+ * this host, as OpenSSH does, so a host reached once with ssh is not met
+ * with a key of another type (libssh2 alone prefers ECDSA). */
+static void prefer_known_kinds(struct ssh *s)
+{
+    const struct host_cfg *h = s->h;
+    LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(s->session);
+    if (!kh)
+        return;
+    char *path = known_hosts_path(h);
+    unsigned kinds = 0;
+    pthread_mutex_lock(&known_hosts_lock);
+    if (libssh2_knownhost_readfile(kh, path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) >= 0)
+        kinds = known_kinds(kh, h->address, h->port);
+    pthread_mutex_unlock(&known_hosts_lock);
+    libssh2_knownhost_free(kh);
+    free(path);
+    if (!kinds)
+        return;
+    struct buf pref;
+    buf_init(&pref, 0);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < NKINDS; i++)
+            if (!!(kinds & (1u << i)) == !pass)
+                buf_printf(&pref, "%s%s", pref.len ? "," : "", key_kinds[i].algs);
+    if (libssh2_session_method_pref(s->session, LIBSSH2_METHOD_HOSTKEY, pref.data) != 0)
+        debug("%s: host key preference '%s' refused: %s", h->name, pref.data,
+              session_error(s->session));
+    buf_free(&pref);
 }
 
 static int check_host_key_locked(struct ssh *s, struct err *e)
@@ -269,11 +339,26 @@ static int check_host_key_locked(struct ssh *s, struct err *e)
     struct libssh2_knownhost *found;
     int mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | key_type_bits(type);
     int r = libssh2_knownhost_checkp(kh, h->address, h->port, key, len, mask, &found);
+    /* A key of a type not known for a host that has a known key of another
+     * type is a changed key, not a new one. */
+    unsigned others = r == LIBSSH2_KNOWNHOST_CHECK_MATCH ? 0 : known_kinds(kh, h->address,
+                                                                           h->port);
+    const char *other = NULL;
+    for (int i = 0; i < NKINDS && others; i++)
+        if ((others & (1u << i)) && key_kinds[i].bits != key_type_bits(type))
+            other = other ? other : key_kinds[i].name;
     int rc = 0;
     if (r == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
         rc = err_set(e, 1, "%s: host key CHANGED for %s port %d (now %s); refusing. If the "
                      "change is expected, remove the old key from %s", h->name, h->address,
                      h->port, fp, path);
+    } else if (r != LIBSSH2_KNOWNHOST_CHECK_MATCH && other) {
+        rc = err_set(e, 1, "%s: host key CHANGED for %s port %d: it offers a %s key (%s) but %s "
+                     "holds a %s key for it; refusing. If the change is expected, remove the "
+                     "old key from %s%s", h->name, h->address, h->port,
+                     kind_name(key_type_bits(type)), fp, path, other, path,
+                     !strcmp(other, "ssh-rsa") ? " (this libssh2 may verify RSA host keys "
+                     "only by ssh-rsa signatures, which the server may not offer)" : "");
     } else if (r != LIBSSH2_KNOWNHOST_CHECK_MATCH) {
         if (strcmp(h->host_key, "accept-new") != 0) {
             rc = err_set(e, 1, "%s: unknown host key %s for %s port %d (not in %s); refusing "
@@ -385,6 +470,7 @@ int ssh_open(const struct host_cfg *h, const struct cfg *c, double timeout_s, st
     }
     s->session = libssh2_session_init();
     libssh2_session_set_timeout(s->session, (long)(timeout_s * 1000));
+    prefer_known_kinds(s);
     if (libssh2_session_handshake(s->session, s->sock) != 0) {
         err_set(e, 1, "%s: SSH handshake with %s failed: %s", h->name, h->address,
                 session_error(s->session));
