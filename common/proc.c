@@ -10,6 +10,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -109,6 +112,10 @@ static void child_exec(const struct proc_spawn_opts *o, const char *path, char *
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (o->new_group)
         setpgid(0, 0);
+#ifdef __linux__
+    if (o->traceable)
+        prctl(PR_SET_PTRACER, (unsigned long)getppid(), 0, 0, 0);
+#endif
     /* Moved above 2 first, so no source is overwritten by another's dup2. */
     int tmp[3];
     for (int i = 0; i < 3; i++)

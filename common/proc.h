@@ -24,6 +24,8 @@ struct proc_spawn_opts {
     const char *dir;            /* working directory, or NULL */
     int in, out, err;           /* PROC_NULL, PROC_PIPE or a descriptor */
     int new_group;              /* the child leads a process group of its own */
+    int traceable;              /* Linux: the parent's other children may ptrace it
+                                 * (a sampler, under kernel.yama.ptrace_scope 1) */
 };
 
 struct proc_child {

@@ -30,6 +30,7 @@ int cmd_hosts(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 struct cfg;
 int hp_load_config(struct cfg *c, struct err *e);

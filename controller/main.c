@@ -66,6 +66,21 @@ static const struct cmd_entry {
     {"hosts", "hosts [--check]", "probe each configured host and print a summary; --check: "
      "the conditions a sweep would run under (governor, boost, SMT, battery, throttling, swap, "
      "ASLR, load)", cmd_hosts, NULL},
+    {"explain", "explain [--host NAME] [--threads N] [--subprocesses] [--rate HZ] [--top N] "
+                "[--json] -- CMD [ARGS...]",
+     "run a program under a sampler: where its time goes, and what a rewrite would replace",
+     cmd_explain,
+     "Runs CMD here and samples it: a Python program with py-spy (the pinned .venv has it),\n"
+     "anything else with perf where perf works. Prints wall and CPU time, cores busy,\n"
+     "kernel and waiting time, the share of the hot path in the interpreter (top Python\n"
+     "lines), in each native library (top functions) and in libc/libm, then a verdict:\n"
+     "native-backed query, vectorised or parallel numerical work, or interpreter-bound\n"
+     "custom logic, and whether a rewrite replaces the wrapper or the bottleneck.\n"
+     "Module imports are counted apart, as startup. The program's own output goes to\n"
+     "stderr. --threads N sets POLARS_MAX_THREADS, RAYON_NUM_THREADS, OMP_NUM_THREADS,\n"
+     "OPENBLAS_NUM_THREADS and MKL_NUM_THREADS; --subprocesses samples the Python programs\n"
+     "CMD starts; --rate is samples per second (default 100). Exit status: 0, 1 when the\n"
+     "program failed or could not be run, 2 bad usage.\n"},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 PKGS="build-essential pkg-config libjansson-dev libssh2-1-dev libsqlite3-dev sqlite3
       libcurl4-openssl-dev gnuplot-nox python3-venv python3-pip openssh-server iproute2
-      procps"
+      procps linux-perf"
 if [ "${1:-}" = "--bench" ]; then
     PKGS="$PKGS hyperfine"
 fi
