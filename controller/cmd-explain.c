@@ -7,6 +7,7 @@
 #include "../common/err.h"
 #include "../common/proc.h"
 #include "../common/xmalloc.h"
+#include "../store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,7 @@
 
 struct explain_opts {
     const char *host;
-    int threads, subprocesses, rate, top;
+    int threads, subprocesses, rate, top, store;
     char **argv;
 };
 
@@ -298,7 +299,7 @@ static void print_text(json_t *s)
            num(s, "wall_s"), num(s, "user_s") + num(s, "sys_s"), num(s, "user_s"),
            num(s, "sys_s"), num(s, "cores_busy"));
     printf("  kernel %.1f %% and waiting %.1f %% of the wall time (waiting: off CPU, for "
-           "I/O, sleep, locks or a busy machine)\n", 100 * num(s, "kernel_share"),
+           "I/O, sleep, locks or a busy machine)\n", 100 * num(s, "kernel_time_share"),
            100 * num(s, "waiting_share"));
     json_t *sampler = json_object_get(s, "sampler");
     if (json_is_string(sampler)) {
@@ -315,8 +316,6 @@ static void print_text(json_t *s)
         json_t *l;
         json_array_foreach(json_object_get(s, "libraries"), i, l) {
             double w = num(l, "waiting_share");
-            if (!strcmp(json_string_value(json_object_get(l, "name")), "kernel"))
-                continue;
             printf("    %-16s %5.1f %%", json_string_value(json_object_get(l, "name")),
                    100 * num(l, "share"));
             if (w > 0.0005)
@@ -341,6 +340,7 @@ static void print_text(json_t *s)
             print_pct_list(t, json_object_get(l, "top"), 5);
         }
         print_pct_list("top libc/libm functions:", json_object_get(s, "libc_top"), 3);
+        print_pct_list("top kernel functions:", json_object_get(s, "kernel_top"), 3);
     }
     size_t i;
     json_t *n;
@@ -382,6 +382,8 @@ static int parse_args(int argc, char **argv, struct explain_opts *o)
             o->subprocesses = 1;
         } else if (!strcmp(a, "--json")) {
             cli.json = 1;
+        } else if (!strcmp(a, "--no-store")) {
+            o->store = 0;
         } else if (a[0] == '-') {
             die_code(2, "explain: unknown option '%s' (see hotpath explain --help)", a);
         } else {
@@ -396,7 +398,7 @@ static int parse_args(int argc, char **argv, struct explain_opts *o)
 
 int cmd_explain(int argc, char **argv)
 {
-    struct explain_opts o = {.rate = 100, .top = 10};
+    struct explain_opts o = {.rate = 100, .top = 10, .store = 1};
     parse_args(argc, argv, &o);
     if (o.host && strcmp(o.host, "local"))
         die_code(2, "explain: --host is not supported yet: run `hotpath explain` on %s "
@@ -548,6 +550,16 @@ int cmd_explain(int argc, char **argv)
         note(notes, "the program exited with status %d", WEXITSTATUS(status));
     json_object_set_new(s, "notes", notes);
 
+    if (o.store) {
+        struct store *st;
+        if (store_open(cli.db, 0, &st, &e) < 0) {
+            warning("explain: not stored: %s", e.msg);
+        } else {
+            if (store_explain_add(st, s, &e) < 0)
+                warning("explain: not stored: %s", e.msg);
+            store_close(st);
+        }
+    }
     if (cli.json) {
         json_dumpf(s, stdout, JSON_INDENT(2));
         printf("\n");

@@ -557,7 +557,7 @@ json_t *explain_summary(const struct explain *x, const struct explain_times *t, 
     json_object_set_new(o, "sys_s", json_real(t->sys_s));
     double wall = t->wall_s > 0 ? t->wall_s : 1e-9;
     json_object_set_new(o, "cores_busy", json_real(cpu / wall));
-    json_object_set_new(o, "kernel_share", json_real(t->sys_s / wall));
+    json_object_set_new(o, "kernel_time_share", json_real(t->sys_s / wall));
     json_object_set_new(o, "waiting_share", json_real(cpu < wall ? (wall - cpu) / wall : 0));
 
     double interp = (double)(x->part[EXPLAIN_PYTHON] + x->part[EXPLAIN_RUNTIME]) / h;
@@ -577,9 +577,15 @@ json_t *explain_summary(const struct explain *x, const struct explain_times *t, 
     memcpy(libs, x->libs, x->nlibs * sizeof *libs);
     qsort(libs, x->nlibs, sizeof *libs, by_lib);
     json_t *la = json_array();
+    const struct explain_lib *lead_lib = NULL;
     for (size_t i = 0; i < x->nlibs; i++) {
-        if (!strcmp(libs[i].name, "kernel") && x->part[EXPLAIN_KERNEL] == 0)
+        if (!strcmp(libs[i].name, "kernel")) {
+            /* kernel code is not a library: its functions apart */
+            json_object_set_new(o, "kernel_top", top_of(&libs[i].funcs, hot, top));
             continue;
+        }
+        if (!lead_lib)
+            lead_lib = &libs[i];
         json_array_append_new(la, json_pack("{s:s, s:f, s:f, s:o}", "name", libs[i].name,
             "share", (double)libs[i].n / h, "waiting_share", (double)libs[i].waiting / h,
             "top", top_of(&libs[i].funcs, hot, top)));
@@ -590,8 +596,8 @@ json_t *explain_summary(const struct explain *x, const struct explain_times *t, 
 
     /* the verdict */
     enum explain_mode m = EXPLAIN_MODE_NONE;
-    const char *lead = x->nlibs ? libs[0].name : NULL;
-    double lead_share = x->nlibs ? (double)libs[0].n / h : 0;
+    const char *lead = lead_lib ? lead_lib->name : NULL;
+    double lead_share = lead_lib ? (double)lead_lib->n / h : 0;
     char verdict[512], rewrite[512];
     if (!x->sampler || hot < MIN_VERDICT_SAMPLES) {
         snprintf(verdict, sizeof verdict, "too few samples (%ld) to tell where the time "

@@ -67,7 +67,7 @@ static const struct cmd_entry {
      "the conditions a sweep would run under (governor, boost, SMT, battery, throttling, swap, "
      "ASLR, load)", cmd_hosts, NULL},
     {"explain", "explain [--host NAME] [--threads N] [--subprocesses] [--rate HZ] [--top N] "
-                "[--json] -- CMD [ARGS...]",
+                "[--no-store] [--json] -- CMD [ARGS...]",
      "run a program under a sampler: where its time goes, and what a rewrite would replace",
      cmd_explain,
      "Runs CMD here and samples it: a Python program with py-spy (the pinned .venv has it),\n"
@@ -79,8 +79,9 @@ static const struct cmd_entry {
      "Module imports are counted apart, as startup. The program's own output goes to\n"
      "stderr. --threads N sets POLARS_MAX_THREADS, RAYON_NUM_THREADS, OMP_NUM_THREADS,\n"
      "OPENBLAS_NUM_THREADS and MKL_NUM_THREADS; --subprocesses samples the Python programs\n"
-     "CMD starts; --rate is samples per second (default 100). Exit status: 0, 1 when the\n"
-     "program failed or could not be run, 2 bad usage.\n"},
+     "CMD starts; --rate is samples per second (default 100). The explanation is stored\n"
+     "(table explanations, drawn by `hotpath report`) unless --no-store. Exit status: 0,\n"
+     "1 when the program failed or could not be run, 2 bad usage.\n"},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 

@@ -359,3 +359,47 @@ int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t
     buf_free(&cmd);
     return render(c, &d, &body, e);
 }
+
+int plot_stacked(const struct plot_chart *c, const char *const *parts, int nparts,
+                 const struct plot_stack *rows, size_t n, struct err *e)
+{
+    if (nparts > PLOT_PARTS)
+        nparts = PLOT_PARTS;
+    struct buf d;
+    buf_init(&d, 0);
+    /* Index 0: x, then each part's top (the sum of it and those below). */
+    buf_puts(&d, "# x\tcumulative percent of each part\n");
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(&d, "%zu", i + 1);
+        double sum = 0;
+        for (int k = 0; k < nparts; k++) {
+            double v = rows[i].share[k];
+            sum += isfinite(v) && v > 0 ? v : 0;
+            buf_printf(&d, "\t%.6g", 100 * sum);
+        }
+        buf_puts(&d, "\n");
+    }
+    /* Index 1: each bar's name, last on its line (see plot_bars). */
+    buf_puts(&d, "\n\n# x\tname\n");
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(&d, "%zu\t", i + 1);
+        put_text(&d, rows[i].label);
+        buf_puts(&d, "\n");
+    }
+    struct buf body;
+    buf_init(&body, 0);
+    preamble(&body, c);
+    buf_puts(&body, multiplot_head);
+    buf_printf(&body, "set xrange [0:%zu]\nset yrange [0:100]\nset xtics scale 0\n"
+                      "set style fill solid 0.9 border -1\nset boxwidth 0.7\n"
+                      "set rmargin at screen 0.78\n"
+                      "set key outside right top vertical font ',10'\n", n + 1);
+    /* the tallest (all parts) first, each next one drawn over it */
+    buf_puts(&body, "plot ");
+    for (int k = nparts - 1; k >= 0; k--)
+        buf_printf(&body, "%s'%s.dat' index 0 using 1:%d with boxes lt %d title '%s'",
+                   k == nparts - 1 ? "" : ", \\\n     ", c->name, k + 2, k % 8 + 1, parts[k]);
+    buf_puts(&body, "\nunset key\n");
+    name_panel(&body, c->name, 1, 2, 0, (double)n + 1);
+    return render(c, &d, &body, e);
+}

@@ -45,6 +45,17 @@ int plot_boxes(const struct plot_chart *c, const struct plot_series *s, size_t n
 int plot_lines(const struct plot_chart *c, const struct plot_series *s, size_t n,
                struct err *e);
 
+/* One bar per row, its parts stacked (shares 0..1, up to PLOT_PARTS), in
+ * percent. Part names are the caller's fixed words (script text, shown in
+ * the key); row labels travel as data, like every other name. */
+#define PLOT_PARTS 8
+struct plot_stack {
+    const char *label;
+    double share[PLOT_PARTS];
+};
+int plot_stacked(const struct plot_chart *c, const char *const *parts, int nparts,
+                 const struct plot_stack *rows, size_t n, struct err *e);
+
 /* A name made safe for a data file: tabs and line breaks become spaces;
  * everything else is kept as it is. Caller frees. */
 char *plot_text(const char *s);

@@ -702,6 +702,94 @@ static int write_doc(const char *dir, const char *name, const struct buf *b, str
     return rc;
 }
 
+/* A command line short enough to stand under a bar: each path by its last
+ * part, at most 48 characters. */
+static char *short_command(const char *cmd)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    for (const char *p = cmd; *p;) {
+        size_t n = strcspn(p, " ");
+        const char *w = p, *slash = NULL;
+        for (const char *q = p; q < p + n; q++)
+            if (*q == '/')
+                slash = q;
+        if (slash && slash + 1 < p + n)
+            w = slash + 1;
+        buf_printf(&b, "%s%.*s", b.len ? " " : "", (int)(p + n - w), w);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    if (b.len > 48) {
+        b.data[45] = '\0';
+        b.len = 45;
+        buf_puts(&b, "...");
+    }
+    buf_add(&b, "", 0);
+    return buf_detach(&b);
+}
+
+/* What `hotpath explain` found, per command (the newest of each): a table
+ * and one stacked bar per command. */
+static int explanations(struct ctx *c, struct err *e)
+{
+    json_t *rows = store_explain_latest(c->st, 20, e);
+    if (!rows)
+        return -1;
+    size_t n = json_array_size(rows), i;
+    if (n == 0) {
+        json_decref(rows);
+        return 0;
+    }
+    heading(c, 2, "Where the time goes (hotpath explain)");
+    para(c, "The newest explanation of each command: the hot path's samples by where "
+            "their innermost frame was (start-up and shutdown left out), and the verdict.");
+    static const char *const head[] = {"command", "host", "at", "wall s", "cores busy",
+                                       "interpreter", "native", "top library", "verdict"};
+    char **cells = xcalloc(n * 9 + 1, sizeof *cells);
+    struct plot_stack *bars = xcalloc(n + 1, sizeof *bars);
+    char **labels = xcalloc(n + 1, sizeof *labels);
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        char **row = cells + i * 9;
+        row[0] = xstrdup(js(r, "command"));
+        row[1] = xstrdup(js(r, "host"));
+        row[2] = xstrdup(js(r, "at"));
+        row[3] = xasprintf("%.3g", num_of(r, "wall_s"));
+        row[4] = xasprintf("%.2f", num_of(r, "cores_busy"));
+        row[5] = xasprintf("%.0f %%", 100 * num_of(r, "interpreter_share"));
+        row[6] = xasprintf("%.0f %%", 100 * (num_of(r, "native_share") +
+                                             num_of(r, "libc_share")));
+        row[7] = xstrdup(js(r, "top_library"));
+        row[8] = xstrdup(js(r, "verdict"));
+        /* oldest on the left */
+        struct plot_stack *b = &bars[n - 1 - i];
+        b->label = labels[n - 1 - i] = short_command(js(r, "command"));
+        b->share[0] = num_of(r, "python_share");
+        b->share[1] = num_of(r, "runtime_share");
+        b->share[2] = num_of(r, "native_share");
+        b->share[3] = num_of(r, "libc_share");
+        b->share[4] = num_of(r, "kernel_share");
+        b->share[5] = num_of(r, "blocked_share");
+    }
+    table(c, head, 9, cells, n);
+    free_cells(cells, n * 9);
+    static const char *const parts[] = {"Python lines", "CPython runtime", "native libraries",
+                                        "libc/libm", "kernel", "blocked"};
+    struct plot_chart ch = {.dir = c->o->out, .name = "explain",
+                            .title = "where the hot path of each command runs",
+                            .ylabel = "percent of hot-path samples",
+                            .formats = c->o->formats};
+    int rc = plot_stacked(&ch, parts, 6, bars, n, e);
+    if (rc == 0)
+        embed(c, "explain", "where the hot path of each command runs (hotpath explain)");
+    free_cells(labels, n);
+    free(bars);
+    json_decref(rows);
+    return rc;
+}
+
 static const char css[] =
     "body{font-family:Arial,Helvetica,sans-serif;max-width:1100px;margin:2em auto;"
     "padding:0 1em;color:#222}h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;"
@@ -768,6 +856,8 @@ int report_write(struct store *st, int64_t sweep, const char *uuid,
             chart_lines(&c, task, 1, e) < 0)
             goto out;
     }
+    if (explanations(&c, e) < 0)
+        goto out;
     hosts_section(&c);
     caveats(&c);
     buf_puts(&c.html, "</body></html>\n");

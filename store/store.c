@@ -1082,3 +1082,46 @@ int store_query(struct store *s, const char *sql, const struct store_limits *lim
     free(vals);
     return ret;
 }
+
+/* ---- explanations (hotpath explain) ---- */
+
+int store_explain_add(struct store *s, json_t *x, struct err *e)
+{
+    char at[32];
+    utc_now(at);
+    json_t *sh = json_object_get(x, "shares"), *libs = json_object_get(x, "libraries");
+    json_t *lead = json_object_get(json_array_get(libs, 0), "name");
+    json_t *top = json_pack("{s:O?, s:O?, s:O?}", "lines", json_object_get(x, "lines"),
+                            "libraries", libs, "libc", json_object_get(x, "libc_top"));
+    int rc = run_sql(s, e, NULL,
+        "INSERT INTO explanations (at, host, command, sampler, samples, hot_samples, wall_s, "
+        "user_s, sys_s, cores_busy, startup_share, interpreter_share, python_share, "
+        "runtime_share, native_share, libc_share, kernel_share, blocked_share, "
+        "waiting_share, top_library, mode, verdict, rewrite, exit_code, top_frames, summary) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+        "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+        "sjjjjjjjjjjjjjjjjjjjjjjjjj", at, json_object_get(x, "host"),
+        json_object_get(x, "command"), json_object_get(x, "sampler"),
+        json_object_get(x, "samples"), json_object_get(x, "hot_samples"),
+        json_object_get(x, "wall_s"), json_object_get(x, "user_s"), json_object_get(x, "sys_s"),
+        json_object_get(x, "cores_busy"), json_object_get(x, "startup_share"),
+        json_object_get(sh, "interpreter"), json_object_get(sh, "python"),
+        json_object_get(sh, "runtime"), json_object_get(sh, "native"),
+        json_object_get(sh, "libc"), json_object_get(sh, "kernel"),
+        json_object_get(sh, "blocked"), json_object_get(x, "waiting_share"), lead,
+        json_object_get(x, "mode"), json_object_get(x, "verdict"),
+        json_object_get(x, "rewrite"), json_object_get(x, "exit_code"), top, x);
+    json_decref(top);
+    return rc < 0 ? -1 : 0;
+}
+
+json_t *store_explain_latest(struct store *s, int limit, struct err *e)
+{
+    return select_rows(s, e,
+        "SELECT id, at, host, command, sampler, samples, hot_samples, wall_s, cores_busy, "
+        "startup_share, interpreter_share, python_share, runtime_share, native_share, "
+        "libc_share, kernel_share, blocked_share, waiting_share, top_library, mode, verdict, "
+        "rewrite, top_frames FROM (SELECT x.*, row_number() OVER (PARTITION BY host, command "
+        "ORDER BY id DESC) AS k FROM explanations x) WHERE k = 1 ORDER BY id DESC LIMIT ?1",
+        "i", (int64_t)limit);
+}

@@ -166,4 +166,11 @@ int store_query(struct store *s, const char *sql, const struct store_limits *lim
                 store_row_fn fn, void *arg, struct err *e);
 int store_integrity(struct store *s, struct err *e);
 
+/* One `hotpath explain` result (the JSON explain_summary() gives, with
+ * command and host) as a row of explanations. */
+int store_explain_add(struct store *s, json_t *summary, struct err *e);
+/* The newest explanation of each (host, command), newest first, at most
+ * limit: [{host, command, at, mode, shares...}]. */
+json_t *store_explain_latest(struct store *s, int limit, struct err *e);
+
 #endif

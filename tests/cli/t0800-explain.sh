@@ -106,3 +106,17 @@ check "a program that does not exist is named (exit 2)" \
 explain_json fails -- sh -c 'exit 3'
 check "a failing program still is explained, with exit status 1" \
     sh -c "[ \$(cat '$T/fails.rc') -eq 1 ] && grep -q 'exited with status 3' '$T/fails.json'"
+
+# Stored, and drawn by hotpath report.
+check "each explanation is stored with its host, command, shares, verdict and top frames" \
+    sh -c "[ \$(sqlite3 '$DB' \"select count(*) from explanations where host = 'local' and
+        command like '%sleep 0.3%' and verdict <> '' and top_frames like '%lines%'\") -eq 1 ]"
+explain_json nostore --no-store -- true
+check "--no-store leaves the store alone" \
+    sh -c "[ \$(sqlite3 '$DB' \"select count(*) from explanations where command = 'true'\") -eq 0 ]"
+export HOTPATH_HOME="$T/home"
+"$HP" -q --db "$DB" sweep --profile tiny --tasks numeric --engines c-scalar --repeats 1 \
+    --warmups 0 --threads 1 >/dev/null 2>&1
+"$HP" -q --db "$DB" report --out "$T/rep" --format svg >/dev/null 2>"$T/rep.err"
+check "hotpath report draws the explanations, a stacked bar per command" \
+    sh -c "test -s '$T/rep/explain.svg' && grep -q 'Where the time goes' '$T/rep/report.html'"
