@@ -35,9 +35,10 @@ fi
 stamp=.venv/.requirements
 if [ ! -x .venv/bin/python ] || ! cmp -s requirements.txt "$stamp" 2>/dev/null; then
     echo "hotpath: building .venv from requirements.txt" >&2
-    python3 -m venv .venv
+    [ -x .venv/bin/python ] || python3 -m venv .venv    # else brought up to date in place
     .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt >&2
-    cp requirements.txt "$stamp"
+    # a .venv linked from elsewhere is shared: its owner marks it
+    [ -L .venv ] || cp requirements.txt "$stamp"
 fi
 
 if [ "${1:-}" = "--test" ]; then
