@@ -338,6 +338,7 @@ static void print_text(json_t *s)
             snprintf(t, sizeof t, "top functions in %s:",
                      json_string_value(json_object_get(l, "name")));
             print_pct_list(t, json_object_get(l, "top"), 5);
+            print_pct_list("  called from:", json_object_get(l, "called_from"), 3);
         }
         print_pct_list("top libc/libm functions:", json_object_get(s, "libc_top"), 3);
         print_pct_list("top kernel functions:", json_object_get(s, "kernel_top"), 3);
@@ -348,7 +349,20 @@ static void print_text(json_t *s)
         printf("  note: %s\n", json_string_value(n));
     printf("\nverdict: %s\n", json_string_value(json_object_get(s, "verdict")));
     printf("rewrite: %s\n", json_string_value(json_object_get(s, "rewrite")));
-    if (!strcmp(json_string_value(json_object_get(s, "mode")), "interpreter")) {
+    const char *mode = json_string_value(json_object_get(s, "mode"));
+    json_t *lead = json_array_get(json_object_get(s, "libraries"), 0);
+    if ((!strcmp(mode, "query") || !strcmp(mode, "numeric")) && lead &&
+        json_array_size(json_object_get(lead, "called_from"))) {
+        printf("  the calls a rewrite would replace:\n");
+        json_t *v;
+        json_array_foreach(json_object_get(lead, "called_from"), i, v) {
+            if (i >= 3)
+                break;
+            printf("    %s (%.1f %%)\n", short_name(json_string_value(json_object_get(v, "name"))),
+                   100 * num(v, "share"));
+        }
+    }
+    if (!strcmp(mode, "interpreter")) {
         printf("  a rewrite would target:\n");
         json_t *v;
         json_array_foreach(json_object_get(s, "lines"), i, v) {

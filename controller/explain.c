@@ -57,6 +57,7 @@ void explain_free(struct explain *x)
     for (size_t i = 0; i < x->nlibs; i++) {
         free(x->libs[i].name);
         counter_free(&x->libs[i].funcs);
+        counter_free(&x->libs[i].callers);
     }
     free(x->libs);
     counter_free(&x->lines);
@@ -394,6 +395,10 @@ int explain_add_pyspy(struct explain *x, const char *line)
                 l->waiting += count;
                 func_key(&fr[i], key, sizeof key, lib);
                 count_add(&l->funcs, key, strlen(key), count);
+                if (py) {
+                    line_key(py, key, sizeof key);
+                    count_add(&l->callers, key, strlen(key), count);
+                }
                 x->part[EXPLAIN_NATIVE] += count;
                 return 0;
             }
@@ -416,6 +421,10 @@ int explain_add_pyspy(struct explain *x, const char *line)
         l->n += count;
         func_key(in, key, sizeof key, lib);
         count_add(&l->funcs, key, strlen(key), count);
+        if (py) {
+            line_key(py, key, sizeof key);
+            count_add(&l->callers, key, strlen(key), count);
+        }
         break;
     }
     case EXPLAIN_LIBC:
@@ -586,9 +595,10 @@ json_t *explain_summary(const struct explain *x, const struct explain_times *t, 
         }
         if (!lead_lib)
             lead_lib = &libs[i];
-        json_array_append_new(la, json_pack("{s:s, s:f, s:f, s:o}", "name", libs[i].name,
+        json_array_append_new(la, json_pack("{s:s, s:f, s:f, s:o, s:o}", "name", libs[i].name,
             "share", (double)libs[i].n / h, "waiting_share", (double)libs[i].waiting / h,
-            "top", top_of(&libs[i].funcs, hot, top)));
+            "top", top_of(&libs[i].funcs, hot, top),
+            "called_from", top_of(&libs[i].callers, hot, top)));
     }
     json_object_set_new(o, "libraries", la);
     json_object_set_new(o, "lines", top_of(&x->lines, hot, top));

@@ -32,6 +32,7 @@ struct explain_lib {
     char *name;                 /* numpy, polars, duckdb, pyarrow, or a file's base name */
     long n, waiting;            /* samples; of which blocked waiting inside it */
     struct explain_counter funcs;
+    struct explain_counter callers; /* the Python lines that called into it */
 };
 
 struct explain {

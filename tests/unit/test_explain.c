@@ -115,6 +115,10 @@ TEST(test_explain_polars_waiting)
     /* a sleep outside any library is blocked time */
     CHECK(x.part[EXPLAIN_BLOCKED] == 4);
     CHECK(!strcmp(str(s, "mode"), "query"));
+    /* the Python line that called into the library: what a rewrite replaces */
+    json_t *lib = json_array_get(json_object_get(s, "libraries"), 0);
+    CHECK(!strcmp(str(json_array_get(json_object_get(lib, "called_from"), 0), "name"),
+                  "polars/lazyframe/frame.py:2227 in LazyFrame.collect"));
     json_decref(s);
     explain_free(&x);
 }
