@@ -367,6 +367,10 @@ int explain_add_pyspy(struct explain *x, const char *line)
             break;
         }
     char key[NAME_MAX_LEN + 64], lib[128];
+    /* a frame py-spy could not place (no file, no library) says nothing: its
+     * caller is where the sample is */
+    while (nf > 1 && fr[nf - 1].loc_len == 1 && fr[nf - 1].loc[0] == '?')
+        nf--;
     const struct frame *in = &fr[nf - 1];
     enum frame_kind k = frame_kind(in, &flen);
     enum explain_part part = EXPLAIN_RUNTIME;

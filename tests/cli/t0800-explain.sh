@@ -5,12 +5,11 @@
 HP="$BIN/hotpath"
 DB="$T/x.db"
 W="$ROOT/workloads/python"
-TINY=$(tiny)
 # A few seconds of work for the library engines, so their hot path is
 # sampled a few hundred times (tiny would be all imports).
 D="$T/data"
 "$BIN/hotpath-gen" -q --dir "$D" --facts 1000000 --points 2000000 --events 1000 \
-    --stream 1000 --threads 2
+    --stream 200000 --threads 2
 
 # explain_json NAME ARGS...: --json output of `hotpath explain ARGS` in $T/NAME.json
 explain_json() {
@@ -38,8 +37,8 @@ expect() {
 }
 
 if [ -x "$ROOT/.venv/bin/py-spy" ]; then
-    explain_json loop --rate 1000 -- "$PY" "$W/loop_engine.py" --task stream-score \
-        --data "$TINY"
+    explain_json loop --rate 250 -- "$PY" "$W/loop_engine.py" --task stream-score \
+        --data "$D"
     expect "python-loop stream-score is interpreter-bound" loop \
         'd["mode"] == "interpreter" and d["shares"]["interpreter"] > 0.7'
     expect "its verdict: a rewrite replaces the bottleneck, naming Python lines" loop \
@@ -59,14 +58,14 @@ if [ -x "$ROOT/.venv/bin/py-spy" ]; then
     expect "a native-backed verdict says the rewrite replaces the wrapper" polars \
         '"replaces the wrapper" in d["rewrite"]'
 
-    "$HP" --db "$DB" explain --rate 1000 -- "$PY" "$W/loop_engine.py" --task stream-score \
-        --data "$TINY" >"$T/text" 2>"$T/text.err"
+    "$HP" --db "$DB" explain --rate 250 -- "$PY" "$W/loop_engine.py" --task stream-score \
+        --data "$D" >"$T/text" 2>"$T/text.err"
     check "the text output has the breakdown, the verdict and the lines to target" \
         sh -c "grep -q 'interpreter' '$T/text' && grep -q '^verdict: interpreter-bound' '$T/text' \
                && grep -q 'a rewrite would target' '$T/text'"
 
-    explain_json sub --rate 1000 --subprocesses -- sh -c \
-        "'$PY' '$W/loop_engine.py' --task stream-score --data '$TINY' >/dev/null"
+    explain_json sub --rate 250 --subprocesses -- sh -c \
+        "'$PY' '$W/loop_engine.py' --task stream-score --data '$D' >/dev/null"
     expect "--subprocesses samples the Python program a shell starts" sub \
         'd["samples"] > 0 and d["shares"]["python"] > 0.3'
 
