@@ -366,7 +366,7 @@ int plot_stacked(const struct plot_chart *c, const char *const *parts, int npart
     if (nparts > PLOT_PARTS)
         nparts = PLOT_PARTS;
     struct buf d;
-    buf_init(&d, 0);
+    buf_init(&d, REPORT_TEXT_MAX);
     /* Index 0: x, then each part's top (the sum of it and those below). */
     buf_puts(&d, "# x\tcumulative percent of each part\n");
     for (size_t i = 0; i < n; i++) {
@@ -387,7 +387,7 @@ int plot_stacked(const struct plot_chart *c, const char *const *parts, int npart
         buf_puts(&d, "\n");
     }
     struct buf body;
-    buf_init(&body, 0);
+    buf_init(&body, REPORT_TEXT_MAX);
     preamble(&body, c);
     buf_puts(&body, multiplot_head);
     buf_printf(&body, "set xrange [0:%zu]\nset yrange [0:100]\nset xtics scale 0\n"

@@ -707,7 +707,7 @@ static int write_doc(const char *dir, const char *name, const struct buf *b, str
 static char *short_command(const char *cmd)
 {
     struct buf b;
-    buf_init(&b, 0);
+    buf_init(&b, 4096);
     for (const char *p = cmd; *p;) {
         size_t n = strcspn(p, " ");
         const char *w = p, *slash = NULL;
