@@ -129,7 +129,8 @@ char *hostcpu_arm_model(const char *cpuinfo)
             if (implementers[i].id == (unsigned)kinds[k].impl)
                 vendor = implementers[i].name;
         for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-            if (parts[i].impl == (unsigned)kinds[k].impl && parts[i].part == (unsigned)kinds[k].part)
+            if (parts[i].impl == (unsigned)kinds[k].impl &&
+                parts[i].part == (unsigned)kinds[k].part)
                 name = parts[i].name;
         char *one = name ? xasprintf("%s %s", vendor, name)
                   : vendor ? xasprintf("%s part 0x%03lx", vendor, kinds[k].part)

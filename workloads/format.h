@@ -6,7 +6,9 @@
  * CHANNEL_NAMES[CH_PARTNER] is "partner". */
 
 /* Tasks, in the specification's order. */
-enum hp_task { TASK_NUMERIC, TASK_GROUPBY, TASK_JOIN, TASK_SESSIONIZE, TASK_STREAM_SCORE, N_TASKS };
+enum hp_task {
+    TASK_NUMERIC, TASK_GROUPBY, TASK_JOIN, TASK_SESSIONIZE, TASK_STREAM_SCORE, N_TASKS
+};
 #define TASK_NAMES "numeric", "groupby", "join", "sessionize", "stream-score"
 
 /* Every timestamp of the data counts from here. */

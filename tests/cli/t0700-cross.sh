@@ -8,6 +8,15 @@ cd "$ROOT" || exit 1
 cache=${HOME:-/root}/.cache/hotpath
 PAYLOAD="hotpath-agent hotpath-gen c-scalar c-threads"
 
+# A host that builds its own payload is told what to install.
+make -s toolchain CC=no-such-cc > "$T/tc.out" 2>&1
+check "make payload without a compiler names what to install" \
+    grep -q "no C compiler 'no-such-cc' here: install one.*build-essential" \
+    "$T/tc.out"
+make -s toolchain CC="cc -nostdinc" JANSSON_PREFIX="$T/none" > "$T/tc.out" 2>&1
+check "make payload without Jansson names what to install" \
+    grep -q "Jansson not found.*libjansson-dev.*jansson-devel.*brew install jansson" "$T/tc.out"
+
 # Linux with clang: built, and its engines match the conformance vectors.
 if command -v clang >/dev/null 2>&1; then
     check "payload builds with clang -Werror on Linux" \
@@ -51,8 +60,8 @@ for t in aarch64-macos:arm64:0c x86_64-macos:x86_64:07; do
             B=$out BIN=$out/bin JANSSON_PREFIX="$jp"
     bad=""
     for p in $PAYLOAD; do
-        [ "$(od -An -tx1 -N8 "$out/bin/$p" 2>/dev/null | tr -d ' \n')" = "cffaedfe${cpu}000001" ] ||
-            bad="$bad $p"
+        head=$(od -An -tx1 -N8 "$out/bin/$p" 2>/dev/null | tr -d ' \n')
+        [ "$head" = "cffaedfe${cpu}000001" ] || bad="$bad $p"
     done
     if [ -z "$bad" ]; then ok "$target: every payload binary is a Mach-O $arch executable"
     else notok "$target: not Mach-O $arch:$bad"; fi

@@ -21,8 +21,9 @@ else notok "these payload binaries need libjansson.so:$need"; fi
 if command -v objdump >/dev/null 2>&1; then
     newest=$(for p in $PAYLOAD; do objdump -T "$BIN/$p"; done | grep -o 'GLIBC_[0-9][0-9.]*' |
              sed 's/GLIBC_//' | sort -t. -k1,1n -k2,2n -k3,3n -u | tail -1)
+    top=$(printf '%s\n%s\n' "$newest" "$FLOOR" | sort -t. -k1,1n -k2,2n | tail -1)
     check "payload needs glibc $FLOOR at most (newest symbol version: $newest)" \
-        test "$(printf '%s\n%s\n' "$newest" "$FLOOR" | sort -t. -k1,1n -k2,2n | tail -1)" = "$FLOOR"
+        test "$top" = "$FLOOR"
 else
     skip "glibc floor: no objdump here"
 fi

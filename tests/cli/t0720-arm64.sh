@@ -21,7 +21,8 @@ if [ ! -e "$SYSROOT/lib/ld-linux-aarch64.so.1" ]; then
 fi
 if ! jp=$(AR=aarch64-linux-gnu-ar scripts/build-jansson.sh aarch64-linux-gnu $CC_A64 \
         2>"$T/jansson.err"); then
-    skip "arm64 under qemu: Jansson's source could not be had or built ($(tail -1 "$T/jansson.err"))"
+    skip "arm64 under qemu: Jansson's source could not be had or built" \
+         "($(tail -1 "$T/jansson.err"))"
     exit 0
 fi
 out=build/cross/aarch64-linux
