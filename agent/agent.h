@@ -13,6 +13,7 @@ int agent_gen(int argc, char **argv);
 int agent_run(int argc, char **argv);
 int agent_tail(int argc, char **argv);
 int agent_bundle_verify(int argc, char **argv);
+int agent_bundle_seal(int argc, char **argv);
 
 json_t *agent_probe_json(const char *python);
 /* conditions.c: governor, boost, SMT, battery, throttling, swap, ASLR. */

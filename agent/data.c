@@ -104,33 +104,3 @@ int agent_gen(int argc, char **argv)
     free(dir);
     return 0;
 }
-
-/* hotpath-agent bundle-verify: every file of this bundle's MANIFEST is
- * there with its checksum. */
-int agent_bundle_verify(int argc, char **argv)
-{
-    (void)argv;
-    if (argc > 1)
-        die_code(2, "bundle-verify: takes no arguments");
-    char *path = xasprintf("%s/MANIFEST", agent_root());
-    FILE *f = fopen(path, "r");
-    if (!f)
-        die("bundle-verify: %s: %s", path, strerror(errno));
-    char line[4096];
-    long n = 0;
-    while (fgets(line, sizeof line, f)) {
-        char want[65], file[4000];
-        if (sscanf(line, "%64s  %3999[^\n]", want, file) != 2)
-            die("bundle-verify: %s: malformed line %ld", path, n + 1);
-        char *fp = xasprintf("%s/%s", agent_root(), file);
-        char have[65];
-        if (sha256_file(fp, have, NULL) < 0 || strcmp(have, want) != 0)
-            die("bundle-verify: %s: missing or changed", file);
-        free(fp);
-        n++;
-    }
-    fclose(f);
-    free(path);
-    printf("{\"bundle\": \"ok\", \"files\": %ld}\n", n);
-    return 0;
-}

@@ -22,6 +22,8 @@ static const struct agent_cmd {
      agent_tail},
     {"bundle-verify", "bundle-verify", "check this bundle's files against its MANIFEST",
      agent_bundle_verify},
+    {"bundle-seal", "bundle-seal",
+     "record the binaries this host built into its bundle (MANIFEST.built)", agent_bundle_seal},
     {"check", "check --task TASK --threads N --expected FILE < OUTPUT",
      "validate one engine's output against an expected result", agent_check},
 };

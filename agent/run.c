@@ -286,6 +286,26 @@ static int timing_ok(double t, double wall_s)
     return t < 0 || (isfinite(t) && t <= wall_s * 1.01 + 0.02);
 }
 
+/* Why a program of {bin} is missing, as the host's own build of the bundle
+ * wrote it (build/why-PROGRAM, first line), or NULL. */
+static char *why_not_built(const char *argv0)
+{
+    const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+    if (!base)
+        return NULL;
+    char *path = xasprintf("%s/build/why-%s", agent_root(), base + 1);
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return NULL;
+    char line[512];
+    char *why = fgets(line, sizeof line, f) ? xstrdup(line) : NULL;
+    fclose(f);
+    if (why)
+        why[strcspn(why, "\n")] = '\0';
+    return why;
+}
+
 static json_t *num_or_null(double v)
 {
     return v < 0 ? json_null() : json_real(v);
@@ -334,10 +354,12 @@ static void run_one(struct runner *r, const struct job *j)
     char why[512];
     if (res.exec_errno) {
         status = "skipped";
+        char *built = why_not_built(json_string_value(json_array_get(j->eng->argv, 0)));
         error = xasprintf("cannot start %s: %s%s%s",
                           json_string_value(json_array_get(j->eng->argv, 0)),
-                          strerror(res.exec_errno), j->eng->needs ? "; needs " : "",
-                          j->eng->needs ? j->eng->needs : "");
+                          strerror(res.exec_errno), built ? "; " : j->eng->needs ? "; needs " : "",
+                          built ? built : j->eng->needs ? j->eng->needs : "");
+        free(built);
         j->eng->skip_reason[j->task_idx] = xstrdup(error);
     } else if (res.timed_out) {
         status = "timeout";

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -800,15 +799,14 @@ static int push_bundle(struct ssh *s, const struct host_cfg *h, const struct bun
     int rc = -1;
     double t0 = clock_now();
     for (size_t i = 0; i < b->nfiles; i++) {
-        char *remote = xasprintf("%s/%s", tmp, b->files[i]);
+        const struct bundle_file *f = &b->files[i];
+        char *remote = xasprintf("%s/%s", tmp, f->path);
         char *dir = xstrdup(remote);
         *strrchr(dir, '/') = '\0';
-        char *local = xasprintf("%s/%s", hp_root(), b->files[i]);
-        int exec = !strncmp(b->files[i], "bin/", 4);
-        int bad = ssh_mkdirs(s, dir, e) < 0 || ssh_put(s, local, remote, exec ? 0755 : 0644, e) < 0;
+        int bad = ssh_mkdirs(s, dir, e) < 0 ||
+                  ssh_put(s, f->src, remote, f->exec ? 0755 : 0644, e) < 0;
         free(remote);
         free(dir);
-        free(local);
         if (bad)
             goto out;
     }
@@ -823,26 +821,89 @@ static int push_bundle(struct ssh *s, const struct host_cfg *h, const struct bun
     free(aside);
     if (ssh_rename(s, tmp, bdir, e) < 0)
         goto out;
-    info("%s: pushed bundle %.12s (%zu files, %llu KiB) in %.1f s", h->name, b->sha, b->nfiles,
-         b->bytes / 1024, clock_now() - t0);
+    info("%s: pushed bundle %.12s for %s (%zu files, %llu KiB) in %.1f s", h->name, b->sha,
+         b->target, b->nfiles, b->bytes / 1024, clock_now() - t0);
     rc = 0;
 out:
     free(tmp);
     return rc;
 }
 
-/* The bundle on the host, verified, pushed if absent or broken, and built
- * there when the host is not the kind this controller built for. */
+/* The host's target, as `uname -s -m` prints it there. */
+static char *host_target(struct ssh *s, const struct host_cfg *h, struct err *e)
+{
+    struct buf out, err;
+    buf_init(&out, 1 << 12);
+    buf_init(&err, 1 << 12);
+    char *uname_argv[] = {"uname", "-s", "-m", NULL};
+    char *t = NULL;
+    if (run(s, h, uname_argv, &out, &err, 30, e) != 0) {
+        if (!e->msg[0])
+            err_set(e, 1, "%s: `uname -s -m` failed: %.200s", h->name, err.data ? err.data : "");
+    } else if (!(t = bundle_target_of(out.data))) {
+        err_set(e, 1, "%s: `uname -s -m` printed '%.100s', not an OS and an architecture",
+                h->name, out.data ? out.data : "");
+    }
+    buf_free(&out);
+    buf_free(&err);
+    return t;
+}
+
+/* Builds a `build: host` bundle's binaries there with the host's compiler;
+ * the script's last line says what to install when it cannot. */
+static int build_on_host(struct ssh *s, const struct host_cfg *h, const struct bundle *b,
+                         const char *bdir, struct err *e)
+{
+    char *script = xasprintf("%s/scripts/host-build.sh", bdir);
+    char *argv[] = {"sh", script, NULL};
+    struct buf err;
+    buf_init(&err, 1 << 16);
+    double t0 = clock_now();
+    info("%s: building the payload there (%s, no binaries of that kind here)", h->name,
+         b->target);
+    int st = run(s, h, argv, NULL, &err, 3600, e);
+    free(script);
+    /* The last line of the script's stderr is its verdict. */
+    const char *t = err.data ? err.data : "";
+    const char *end = t + strlen(t);
+    while (end > t && end[-1] == '\n')
+        end--;
+    const char *last = end;
+    while (last > t && last[-1] != '\n')
+        last--;
+    if (!strncmp(last, "hotpath: ", 9) && last + 9 <= end)
+        last += 9;
+    int rc = 0;
+    if (st != 0) {
+        if (st > 0 || !e->msg[0])
+            err_set(e, 1, "%s: cannot build the payload there (%s): %.*s", h->name, b->target,
+                    (int)(end - last), last[0] ? last : "no output");
+        rc = -1;
+    } else {
+        info("%s: %.*s (%.0f s)", h->name, (int)(end - last), last, clock_now() - t0);
+    }
+    buf_free(&err);
+    return rc;
+}
+
+/* The bundle on the host, verified: pushed if absent or broken, and, for a
+ * host of another target than this controller's, built there. A bundle whose
+ * sources are there but whose build was never finished is built again
+ * without being pushed again. */
 static int ssh_ensure_bundle(struct tconn *tc, struct err *e)
 {
     struct ssh_conn *c = (struct ssh_conn *)tc;
     const struct host_cfg *h = c->h;
     struct ssh *s = c->s;
-    const struct bundle *b = bundle_get(e);
+    char *target = host_target(s, h, e);
+    if (!target)
+        return -1;
+    const struct bundle *b = bundle_for(target, e);
+    free(target);
     if (!b)
         return -1;
     char *bdir = xasprintf("%s/bundles/%s", home_of(h), b->sha);
-    char *owned[2];
+    char *owned[2] = {NULL, NULL};
     char *argv[8];
     int n = ssh_agent_argv(h, bdir, argv, owned);
     argv[n] = "bundle-verify";
@@ -851,39 +912,24 @@ static int ssh_ensure_bundle(struct tconn *tc, struct err *e)
     buf_init(&out, 1 << 16);
     buf_init(&err, 1 << 16);
     int rc = -1;
-    struct utsname u;
-    uname(&u);
-    char *uname_argv[] = {"uname", "-s", "-m", NULL};
-    if (run(s, h, uname_argv, &out, &err, 30, e) != 0) {
-        if (!e->msg[0])
-            err_set(e, 1, "%s: `uname -s -m` failed: %s", h->name, err.data ? err.data : "");
-        goto out;
-    }
-    char *here = xasprintf("%s %s\n", u.sysname, u.machine);
-    int same_kind = out.data && !strcmp(out.data, here);
-    free(here);
-    buf_reset(&out);
-    buf_reset(&err);
     if (run(s, h, argv, &out, &err, 120, e) != 0) {
-        e->msg[0] = '\0';
-        if (push_bundle(s, h, b, bdir, e) < 0)
-            goto out;
-        if (!same_kind) {
-            /* No prebuilt binaries for this host: build the payload there. */
-            char *cd = xasprintf("cd %s && make -B payload && (command -v cargo >/dev/null && "
-                                 "make rust || true)", bdir);
-            char *sh_argv[] = {"sh", "-c", cd, NULL};
+        if (e->msg[0])
+            goto out;   /* the transport failed, not the bundle */
+        int unbuilt = 0;
+        if (b->host_build) {
+            char *test_argv[] = {"sh", "-c", "test -f \"$1/MANIFEST\" && "
+                                 "test ! -f \"$1/MANIFEST.built\"", "sh", bdir, NULL};
             buf_reset(&err);
-            int st = run(s, h, sh_argv, NULL, &err, 1800, e);
-            free(cd);
-            if (st != 0) {
-                err_set(e, 1, "%s: cannot build the payload there (install a C compiler, make "
-                        "and the Jansson headers: libjansson-dev, jansson-devel, or "
-                        "`brew install jansson`): %.200s", h->name, err.data ? err.data : "");
+            unbuilt = run(s, h, test_argv, NULL, &err, 30, e) == 0;
+            if (e->msg[0])
                 goto out;
-            }
         }
+        if (!unbuilt && push_bundle(s, h, b, bdir, e) < 0)
+            goto out;
+        if (b->host_build && build_on_host(s, h, b, bdir, e) < 0)
+            goto out;
         buf_reset(&out);
+        buf_reset(&err);
         if (run(s, h, argv, &out, &err, 120, e) != 0) {
             if (!e->msg[0])
                 err_set(e, 1, "%s: the pushed bundle does not verify: %.200s", h->name,
