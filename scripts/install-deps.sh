@@ -3,8 +3,9 @@
 # virtual environment (.venv) from the pinned requirements.txt. Idempotent and
 # quiet when everything is already there. With --test, also what only the
 # tests use (Chromium for the report screenshot, OpenSSL for a test CA,
-# clang, an arm64 cross gcc with qemu-user to run what it builds, and zig's
-# clang from PyPI for the macOS cross-builds, in ~/.cache/hotpath/zig-venv).
+# clang, an arm64 cross gcc with qemu-user to run what it builds, zig's clang
+# from PyPI for the macOS cross-builds, in ~/.cache/hotpath/zig-venv, and
+# debootstrap with binfmt-support for the SSH lab's arm64 host).
 # With --bench, also hyperfine (make bench checks the agent's clock with it).
 set -eu
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ if [ "${1:-}" = "--bench" ]; then
 fi
 if [ "${1:-}" = "--test" ]; then
     PKGS="$PKGS openssl chromium clang gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-          qemu-user-static"
+          qemu-user-static debootstrap binfmt-support"
 fi
 missing=""
 for p in $PKGS; do

@@ -93,6 +93,7 @@ lab_host_json() {
 lab_ctl() { ip netns exec $CTL env -u SSH_AUTH_SOCK "$@"; }
 
 lab_down() {
+    for i in ${LAB_ARM64:-}; do lab_arm64_kill "$i"; done
     for i in $LAB_HOSTS; do
         u=$(cat "$LAB/h$i/user" 2>/dev/null)
         [ -f "$LAB/h$i/sshd.pid" ] && kill "$(cat "$LAB/h$i/sshd.pid")" 2>/dev/null
@@ -136,4 +137,93 @@ lab_sshd_kill_all() {
     pkill -KILL -f "sshd -f $LAB/h$1/sshd_config" 2>/dev/null
     pkill -KILL -f "sshd: $(lab_user $1)" 2>/dev/null
     kill -KILL "$(cat "$LAB/h$1/sshd.pid" 2>/dev/null)" 2>/dev/null
+}
+
+# Host i of another architecture: the arm64 Debian root of
+# scripts/arm64-root.sh (qemu-user through binfmt_misc), seen through an
+# overlay so the cached root is never written, with its own sshd in its own
+# network namespace. The overlay, /proc, /sys and /dev are mounted in a mount
+# namespace of the sshd's own: they vanish with its last process and are
+# never visible (nor deletable) from here. lab_arm64_why says why it cannot
+# run, or nothing.
+lab_arm64_why() {
+    "$ROOT/scripts/arm64-root.sh" --check 2>&1 || return 0
+    grep -qw overlay /proc/filesystems || echo "the kernel has no overlay filesystem"
+    command -v unshare >/dev/null || echo "unshare (util-linux) is missing"
+}
+
+lab_host_arm64() {
+    i=$1
+    ns=hph$LAB_ID-$i
+    d=$LAB/h$i
+    user=hplab$LAB_ID$i
+    uid=$((40000 + LAB_ID % 20000))
+    lower=$("$ROOT/scripts/arm64-root.sh" --path)
+    mkdir -p "$d/upper/etc/ssh" "$d/upper/run/sshd" "$d/upper/var/log" "$d/upper/home/$user/.ssh" \
+        "$d/work" "$d/root"
+    ip netns add $ns
+    ip link add hpv$LAB_ID$i type veth peer name hpw$LAB_ID$i
+    ip link set hpv$LAB_ID$i netns $CTL
+    ip link set hpw$LAB_ID$i netns $ns
+    ip -n $CTL link set hpv$LAB_ID$i master br0 up
+    ip -n $ns link set lo up
+    ip -n $ns link set hpw$LAB_ID$i name eth0
+    ip -n $ns addr add "$(lab_ip $i)/24" dev eth0
+    ip -n $ns link set eth0 up
+    # The account, written into the overlay's upper layer before it is mounted.
+    for f in passwd group shadow; do cp -p "$lower/etc/$f" "$d/upper/etc/$f"; done
+    echo "$user:x:$uid:$uid::/home/$user:/bin/sh" >> "$d/upper/etc/passwd"
+    echo "$user:x:$uid:" >> "$d/upper/etc/group"
+    echo "$user:*:20000:0:99999:7:::" >> "$d/upper/etc/shadow"
+    cp "$LAB/client_key.pub" "$d/upper/home/$user/.ssh/authorized_keys"
+    chown -R "$uid:$uid" "$d/upper/home/$user"
+    chmod 700 "$d/upper/home/$user/.ssh"
+    ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+    cp "$d/host_key" "$d/upper/etc/ssh/lab_host_key"
+    cat > "$d/upper/etc/ssh/lab_sshd_config" <<CFG
+Port 22
+ListenAddress $(lab_ip $i)
+HostKey /etc/ssh/lab_host_key
+PidFile /run/lab-sshd.pid
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin no
+AllowUsers $user
+Subsystem sftp internal-sftp
+LogLevel ERROR
+ClientAliveInterval 0
+CFG
+    echo "$d/root" > "$d/chroot"
+    lab_arm64_start "$i"
+    LAB_HOSTS="$LAB_HOSTS $i"
+    LAB_ARM64="${LAB_ARM64:-} $i"
+    echo "$user" > "$d/user"
+    echo "$uid" > "$d/uid"
+    # The daemon writes its pid file inside the root: the upper layer has it.
+    n=0
+    while [ ! -s "$d/upper/run/lab-sshd.pid" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+}
+
+lab_arm64_start() {
+    d=$LAB/h$1
+    lower=$("$ROOT/scripts/arm64-root.sh" --path)
+    rm -f "$d/upper/run/lab-sshd.pid"
+    ip netns exec hph$LAB_ID-$1 unshare -m --propagation private sh -c '
+        set -e
+        mount -t overlay overlay -o "lowerdir=$1,upperdir=$2/upper,workdir=$2/work" "$2/root"
+        mount -t proc proc "$2/root/proc"
+        mount -t sysfs sysfs "$2/root/sys"
+        mount --rbind /dev "$2/root/dev"
+        exec chroot "$2/root" /usr/sbin/sshd -f /etc/ssh/lab_sshd_config -E /var/log/lab-sshd.log
+    ' sh "$lower" "$d"
+}
+
+# Every process whose root is host i's chroot: its sshd, sessions, agents.
+lab_arm64_kill() {
+    r=$(cat "$LAB/h$1/chroot" 2>/dev/null) || return 0
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/root" 2>/dev/null)" = "$r" ] && kill -KILL "${p#/proc/}" 2>/dev/null
+    done
+    return 0
 }
