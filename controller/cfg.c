@@ -2,6 +2,7 @@
 #include "cfg.h"
 #include "transport.h"
 #include "hotpath.h"
+#include "sshcfg.h"
 #include "../common/check.h"
 #include "../common/err.h"
 #include "../common/strset.h"
@@ -203,10 +204,9 @@ static int load_hosts(struct cfg *c, struct err *e)
     strset_free(&names);
     if (rc < 0)
         return -1;
-    c->nhosts_all = c->nhosts;
-    c->all_hosts = xmalloc((size_t)c->nhosts * sizeof *c->all_hosts);
-    memcpy(c->all_hosts, c->hosts, (size_t)c->nhosts * sizeof *c->all_hosts);
-    return 0;
+    /* Aliases of the user's ssh configuration; fills all_hosts (the hosts,
+     * then the ProxyJump hops it names). */
+    return sshcfg_apply(c, e);
 }
 
 int cfg_load(const char *path, struct cfg *c, struct err *e)
@@ -277,6 +277,7 @@ int cfg_from_json(json_t *root, const char *label, struct cfg *c, struct err *e)
 void cfg_free(struct cfg *c)
 {
     json_decref(c->root);
+    json_decref(c->owned);
     free(c->hosts);
     free(c->all_hosts);
     free(c->path);

@@ -12,6 +12,7 @@ struct host_cfg {
     int port;
     double lost_after_s;        /* silence after which an SSH host is declared lost */
     double connect_timeout_s;
+    json_t *ssh_resolved;       /* what `ssh -G` resolved and from where (sshcfg.c), or NULL */
 };
 
 struct cfg {
@@ -20,8 +21,10 @@ struct cfg {
     json_t *sweep;          /* the "sweep" object, defaults filled in */
     struct host_cfg *hosts;         /* the hosts this run uses */
     int nhosts;
-    struct host_cfg *all_hosts;     /* every configured host (jump hosts among them) */
+    struct host_cfg *all_hosts;     /* every configured host (jump hosts among them), then
+                                     * the ProxyJump hops of the ssh configuration */
     int nhosts_all;
+    json_t *owned;          /* strings and records resolved from the ssh configuration */
 };
 
 /* Loads and checks path (NULL: the built-in local default). Every unknown

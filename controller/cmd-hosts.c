@@ -78,6 +78,37 @@ static void check_host(const char *name, json_t *p)
     check_line("virtualization:", virt ? virt : "unknown", 0, NULL);
 }
 
+/* One line under a host's row: what its ssh configuration resolved, and
+ * which of hotpath's own keys won. */
+static void print_resolved(const struct host_cfg *h)
+{
+    static const char *const keys[][2] = {{"hostname", "HostName"}, {"user", "User"},
+                                          {"port", "Port"}, {"identity", "IdentityFile"},
+                                          {"jump", "ProxyJump"}};
+    json_t *r = h->ssh_resolved;
+    if (!r)
+        return;
+    printf("  %s: '%s' resolved by ssh -G from %s:", h->name,
+           json_string_value(json_object_get(r, "alias")),
+           json_string_value(json_object_get(r, "config")));
+    const char *sep = " ";
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *k = json_object_get(r, keys[i][0]);
+        if (!k)
+            continue;
+        const char *from = json_string_value(json_object_get(k, "from"));
+        const char *ssh = json_string_value(json_object_get(k, "ssh"));
+        if (!strcmp(from, "ssh"))
+            printf("%s%s %s (ssh config)", sep, keys[i][1],
+                   json_string_value(json_object_get(k, "value")));
+        else
+            printf("%s%s %s (hotpath config; ssh config says %s)", sep, keys[i][0],
+                   json_string_value(json_object_get(k, "value")), ssh ? ssh : "?");
+        sep = ", ";
+    }
+    printf("\n");
+}
+
 int cmd_hosts(int argc, char **argv)
 {
     int check = argc == 2 && !strcmp(argv[1], "--check");
@@ -97,15 +128,19 @@ int cmd_hosts(int argc, char **argv)
         char why[512] = "";
         json_t *p = probe_host(h, &c, why, sizeof why);
         failed += p == NULL;
-        json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:o}", "host", h->name,
-                              "transport", h->transport, "status", p ? "ok" : "failed",
-                              p ? "probe" : "error", p ? json_incref(p) : json_string(why)));
+        json_t *row = json_pack("{s:s, s:s, s:s, s:o}", "host", h->name,
+                                "transport", h->transport, "status", p ? "ok" : "failed",
+                                p ? "probe" : "error", p ? json_incref(p) : json_string(why));
+        if (h->ssh_resolved)
+            json_object_set(row, "ssh_config", h->ssh_resolved);
+        json_array_append_new(all, row);
         if (cli.json) {
             json_decref(p);
             continue;
         }
         if (!p) {
             printf("%-12s %-9s %-7s %s\n", h->name, h->transport, "failed", why);
+            print_resolved(h);
             continue;
         }
         if (check) {
@@ -133,6 +168,7 @@ int cmd_hosts(int argc, char **argv)
                h->transport, "ok", json_string_value(json_object_get(p, "agent_version")) ?: "?",
                os, json_string_value(json_object_get(p, "arch")) ?: "?",
                json_string_value(json_object_get(p, "cpu_model")) ?: "?", cores, mem, disk, pyv);
+        print_resolved(h);
         json_decref(p);
     }
     if (cli.json) {

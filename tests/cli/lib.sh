@@ -5,6 +5,10 @@ BIN=$ROOT/bin
 PY=$ROOT/.venv/bin/python
 [ -x "$PY" ] || PY=python3
 CONF=$ROOT/../shared/conformance/tiny
+# The tests never read the machine's own ~/.ssh/config (a test that wants
+# one passes its own file).
+HOTPATH_SSH_CONFIG=${HOTPATH_SSH_CONFIG:-/dev/null}
+export HOTPATH_SSH_CONFIG
 mkdir -p "$ROOT/tests/tmp"
 T=$(mktemp -d "$ROOT/tests/tmp/$(basename "$0" .sh).XXXXXX")
 trap 'rm -rf "$T"' EXIT

@@ -167,6 +167,49 @@ assert runs and all(l.startswith("[") for l in log), log[:3]' "$WD" "$LAB/h1/hom
 check "50 MB on the wrapper's stderr does not stall the transport" test "$(sqlite3 "$T/odd.db" "select count(*) from runs where status = 'ok'")" = 1
 check "the odd host name is stored as it is" test "$(sqlite3 "$T/odd.db" 'select name from hosts')" = "h \"1\" 's \$(true)"
 
+# 8. Hosts as the user's ssh knows them: addresses that are Host aliases of
+#    an ssh configuration (HOTPATH_SSH_CONFIG stands for ~/.ssh/config).
+cat > "$T/ssh_config" <<CFG
+Host lab-one
+    HostName $(lab_ip 1)
+    User $(lab_user 1)
+    IdentityFile $LAB/client_key
+Host lab-three
+    HostName $(lab_ip 3)
+    User nobody-here
+    Port 2222
+    IdentityFile $LAB/client_key
+Host lab-four
+    HostName $(lab_ip 4)
+    User $(lab_user 4)
+    IdentityFile $LAB/client_key
+Host lab-five
+    HostName 198.19.0.2
+    User $(lab_user 5)
+    IdentityFile $LAB/client_key
+    ProxyJump lab-four
+CFG
+cat > "$T/alias.json" <<JSON
+{"hosts": [
+  {"name": "one", "transport": "ssh", "address": "lab-one", "known_hosts": "$LAB/known_hosts", "host_key": "accept-new"},
+  {"name": "three", "transport": "ssh", "address": "lab-three", "user": "$(lab_user 3)", "port": 22, "known_hosts": "$LAB/known_hosts", "host_key": "accept-new"},
+  {"name": "five", "transport": "ssh", "address": "lab-five", "known_hosts": "$LAB/known_hosts", "host_key": "accept-new"}]}
+JSON
+lab_ctl env HOTPATH_SSH_CONFIG="$T/ssh_config" "$HP" -c "$T/alias.json" hosts >"$T/o12" 2>&1
+check "aliases of the ssh configuration reach their hosts (HostName, User, IdentityFile, ProxyJump)" \
+    sh -c "grep -c ' ok ' '$T/o12' | grep -qx 3"
+check "hotpath's own user and port win over the ssh configuration's" sh -c \
+    "grep '^three ' '$T/o12' | grep -q ' ok ' && grep -q \"three: .*user $(lab_user 3) (hotpath config; ssh config says nobody-here)\" '$T/o12' &&
+     grep -q 'three: .*port 22 (hotpath config; ssh config says 2222)' '$T/o12'"
+check "hosts shows what was resolved from where" sh -c \
+    "grep -q \"one: 'lab-one' resolved by ssh -G from $T/ssh_config: HostName $(lab_ip 1) (ssh config), User $(lab_user 1) (ssh config), IdentityFile $LAB/client_key (ssh config)\" '$T/o12' &&
+     grep -q 'five: .*ProxyJump lab-four (ssh config)' '$T/o12'"
+lab_ctl env HOTPATH_SSH_CONFIG="$T/ssh_config" "$HP" --json -c "$T/alias.json" hosts >"$T/o13" 2>&1
+check "hosts --json carries the resolution" "$PY" -c '
+import json, sys
+rows = {r["host"]: r for r in json.load(open(sys.argv[1]))}
+assert rows["one"]["ssh_config"]["hostname"] == {"value": sys.argv[2], "from": "ssh"}, rows["one"]
+assert rows["three"]["ssh_config"]["user"]["from"] == "hotpath"' "$T/o13" "$(lab_ip 1)"
 # 7. The same binary against localhost over real SSH, as root, on a
 #    throwaway sshd on a loopback port.
 port=$((20000 + $$ % 20000))

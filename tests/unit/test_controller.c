@@ -3,6 +3,7 @@
 #include "../../controller/cfg.h"
 #include "../../controller/hotpath.h"
 #include "../../controller/proto.h"
+#include "../../controller/sshcfg.h"
 #include "../../controller/record.h"
 #include "../../controller/rows.h"
 #include "../../store/store.h"
@@ -166,6 +167,91 @@ TEST(test_cfg_limits)
     json_t *root = json_pack("{s:o}", "hosts", hosts);
     CHECK(cfg_from_json(root, "many", &c, &e) < 0 && strstr(e.msg, "'host-17' is used twice"));
     cfg_free(&c);
+}
+
+static const struct host_cfg *host_named(const struct cfg *c, const char *name)
+{
+    for (int i = 0; i < c->nhosts_all; i++)
+        if (!strcmp(c->all_hosts[i].name, name))
+            return &c->all_hosts[i];
+    return NULL;
+}
+
+static const char *resolved(const struct host_cfg *h, const char *key, const char *field)
+{
+    return json_string_value(json_object_get(json_object_get(h->ssh_resolved, key), field));
+}
+
+TEST(test_sshcfg)
+{
+    json_t *g = sshcfg_parse("hostname 198.18.0.11\nuser alice\nidentityfile ~/.ssh/a\n"
+                             "identityfile ~/.ssh/b\nProxyJump x\n");
+    CHECK(!strcmp(json_string_value(json_object_get(g, "hostname")), "198.18.0.11"));
+    CHECK(json_array_size(json_object_get(g, "identityfile")) == 2);
+    CHECK(!strcmp(json_string_value(json_object_get(g, "proxyjump")), "x"));
+    json_decref(g);
+
+    char dir[] = "/tmp/hp-sshcfg-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char conf[128], key[128], text[1024];
+    snprintf(conf, sizeof conf, "%s/config", dir);
+    snprintf(key, sizeof key, "%s/key", dir);
+    FILE *f = fopen(key, "w");
+    fclose(f);
+    snprintf(text, sizeof text,
+             "Host lab-a\n  HostName 198.18.0.11\n  User alice\n  Port 2222\n"
+             "  IdentityFile %s\n"
+             "Host lab-b\n  HostName 198.18.0.12\n  ProxyJump bob@lab-a:2200,lab-c\n"
+             "Host lab-c\n  HostName 198.18.0.13\n", key);
+    f = fopen(conf, "w");
+    fputs(text, f);
+    fclose(f);
+    const char *old = getenv("HOTPATH_SSH_CONFIG");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("HOTPATH_SSH_CONFIG", conf, 1);
+    struct cfg c;
+    struct err e = {0};
+    json_t *root = json_loads(
+        "{\"hosts\": [{\"name\": \"a\", \"transport\": \"ssh\", \"address\": \"lab-a\"},"
+        " {\"name\": \"b\", \"transport\": \"ssh\", \"address\": \"lab-a\", \"user\": \"me\","
+        "  \"port\": 22},"
+        " {\"name\": \"c\", \"transport\": \"ssh\", \"address\": \"lab-b\"},"
+        " {\"name\": \"d\", \"transport\": \"ssh\", \"address\": \"198.18.0.99\"}]}", 0, NULL);
+    int rc = cfg_from_json(root, "test", &c, &e);
+    CHECK(rc == 0);
+    if (rc == 0 && access("/usr/bin/ssh", X_OK) == 0) {
+        const struct host_cfg *a = host_named(&c, "a"), *b = host_named(&c, "b");
+        const struct host_cfg *hc = host_named(&c, "c"), *d = host_named(&c, "d");
+        CHECK(!strcmp(a->address, "198.18.0.11") && !strcmp(a->user, "alice") &&
+              a->port == 2222 && a->identity && !strcmp(a->identity, key));
+        CHECK(!strcmp(resolved(a, "hostname", "from"), "ssh") &&
+              !strcmp(resolved(a, "user", "value"), "alice"));
+        /* hotpath's own keys win, and the ssh value is kept to show */
+        CHECK(!strcmp(b->user, "me") && b->port == 22 && !strcmp(b->address, "198.18.0.11"));
+        CHECK(!strcmp(resolved(b, "user", "from"), "hotpath") &&
+              !strcmp(resolved(b, "user", "ssh"), "alice") &&
+              !strcmp(resolved(b, "port", "ssh"), "2222"));
+        /* ProxyJump a,b: the target through b, b through a */
+        const struct host_cfg *j2 = host_named(&c, "jump:lab-c");
+        const struct host_cfg *j1 = host_named(&c, "jump:bob@lab-a:2200");
+        CHECK(!strcmp(hc->address, "198.18.0.12") && hc->jump && !strcmp(hc->jump, "jump:lab-c"));
+        CHECK(j2 && !strcmp(j2->address, "198.18.0.13") && j2->jump &&
+              !strcmp(j2->jump, "jump:bob@lab-a:2200"));
+        CHECK(j1 && !strcmp(j1->address, "198.18.0.11") && !strcmp(j1->user, "bob") &&
+              j1->port == 2200 && !j1->jump);
+        CHECK(c.nhosts == 4 && c.nhosts_all == 6);
+        CHECK(d->ssh_resolved == NULL && !strcmp(d->address, "198.18.0.99"));
+    }
+    cfg_free(&c);
+    if (saved) {
+        setenv("HOTPATH_SSH_CONFIG", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("HOTPATH_SSH_CONFIG");
+    }
+    unlink(conf);
+    unlink(key);
+    rmdir(dir);
 }
 
 TEST(test_store)
