@@ -26,6 +26,8 @@ mkdir -p "$LAB/h3/upper/usr/include"
 mknod "$LAB/h3/upper/usr/include/jansson.h" c 0 0
 lab_host_arm64 3
 u2=$(lab_user 2)
+# Emulated hosts are slow to answer: longer timeouts.
+slow_json() { lab_host_json "$@" | sed 's/"lost_after_s": 6, "connect_timeout_s": 3/"lost_after_s": 120, "connect_timeout_s": 20/'; }
 WD2="/home/$u2/hot path"
 up2="$LAB/h2/upper$WD2"
 
@@ -33,7 +35,7 @@ cat > "$T/arm.json" <<JSON
 {"sweep": {"profile": "tiny", "repeats": 1, "warmups": 0, "threads": [1, 2],
            "tasks": ["groupby", "sessionize"],
            "engines": ["c-scalar", "c-threads", "python-loop", "rust-native"]},
- "hosts": [$(lab_host_json 1), $(lab_host_json 2 ", \"workdir\": \"$WD2\", \"connect_timeout_s\": 20, \"lost_after_s\": 120")]}
+ "hosts": [$(lab_host_json 1), $(slow_json 2 ", \"workdir\": \"$WD2\"")]}
 JSON
 start=$(date +%s)
 lab_ctl "$HP" -c "$T/arm.json" --db "$T/a.db" sweep 2>"$T/e1"
@@ -85,7 +87,7 @@ check "a second sweep pushes nothing and builds nothing" sh -c \
 cat > "$T/bad.json" <<JSON
 {"sweep": {"profile": "tiny", "repeats": 1, "warmups": 0, "threads": [1],
            "tasks": ["groupby"], "engines": ["c-scalar"]},
- "hosts": [$(lab_host_json 3 ", \"connect_timeout_s\": 20, \"lost_after_s\": 120")]}
+ "hosts": [$(slow_json 3)]}
 JSON
 lab_ctl "$HP" -c "$T/bad.json" --db "$T/b.db" sweep 2>"$T/e3"
 rc=$?
