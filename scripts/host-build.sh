@@ -67,7 +67,7 @@ command -v "${CC:-cc}" >/dev/null 2>&1 || missing="$missing cc"
 if [ -z "$missing" ]; then
     if $MAKE -j"$jobs" payload >build/payload.log 2>&1; then
         :
-    elif grep -qiE 'jansson\.h|-ljansson|libjansson|jansson.*not found' build/payload.log; then
+    elif grep -qE "jansson\.h.*(No such file|not found)|cannot find -ljansson|for -ljansson|library '?jansson'? not found|Package '?jansson'? was not found" build/payload.log; then
         missing=" jansson"
     else
         tail -n 15 build/payload.log >&2
