@@ -4,6 +4,7 @@
 #include "../../controller/hotpath.h"
 #include "../../controller/proto.h"
 #include "../../controller/sshcfg.h"
+#include "../../controller/bundle.h"
 #include "../../controller/record.h"
 #include "../../controller/rows.h"
 #include "../../store/store.h"
@@ -252,6 +253,34 @@ TEST(test_sshcfg)
     unlink(conf);
     unlink(key);
     rmdir(dir);
+}
+
+TEST(test_bundle_targets)
+{
+    char *t = bundle_target_of("Linux aarch64\n");
+    CHECK(t && !strcmp(t, "Linux aarch64"));
+    free(t);
+    CHECK(bundle_target_of("Linux") == NULL);
+    CHECK(bundle_target_of("Linux x86_64; rm -rf /") == NULL);
+    struct err e = {0};
+    const struct bundle *here = bundle_for(NULL, &e);
+    const struct bundle *other = bundle_for("Darwin arm64", &e);
+    CHECK(here && other && here != other && strcmp(here->sha, other->sha) != 0);
+    CHECK(bundle_for("Darwin arm64", &e) == other);
+    if (!here || !other)
+        return;
+    CHECK(!here->host_build && other->host_build);
+    CHECK(strstr(other->manifest, "# hotpath bundle for Darwin arm64\n# build: host\n") ==
+          other->manifest);
+    CHECK(strstr(here->manifest, "# build: controller\n") != NULL);
+    /* Nothing built here goes to another target. */
+    int bins = 0, sources = 0;
+    for (size_t i = 0; i < other->nfiles; i++) {
+        bins += !strncmp(other->files[i].path, "bin/", 4);
+        sources += !strcmp(other->files[i].path, "scripts/host-build.sh");
+    }
+    CHECK(bins == 0 && sources == 1);
+    CHECK(strstr(here->manifest, "  bin/hotpath-agent\n") != NULL);
 }
 
 TEST(test_store)
