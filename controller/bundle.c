@@ -52,11 +52,11 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-/* What a host needs to build and run the payload and engines itself. */
+/* What a host needs to build and run the payload and engines itself (every
+ * C file under workloads/, however deep, so a new one needs no entry). */
 static const char *const source_patterns[] = {
     "Makefile", "requirements.txt", "scripts/host-build.sh", "common/*.[ch]", "agent/*.[ch]",
-    "workloads/gen/*.[ch]", "workloads/format.h", "workloads/c/*.[ch]",
-    "workloads/c/threads/*.[ch]", "workloads/engines.json",
+    "workloads/*.[ch]", "workloads/*/*.[ch]", "workloads/*/*/*.[ch]", "workloads/engines.json",
     "workloads/python/*.py", "workloads/rust/Cargo.toml", "workloads/rust/Cargo.lock",
     "workloads/rust/src/*.rs", "workloads/rust/src/bin/*.rs", "workloads/rust-polars/Cargo.toml",
     "workloads/rust-polars/Cargo.lock", "workloads/rust-polars/src/*.rs",
