@@ -65,7 +65,7 @@ PROGRAMS   := $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath
               $(BIN)/hotpath
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all payload toolchain deps deps-test run test unit check-asan bench clean rust rust-polars
+.PHONY: all payload toolchain deps deps-test run test unit check-asan asan-controller bench clean rust rust-polars
 all: $(PROGRAMS) rust
 # What a host needs to run sweeps: no SQLite, libssh2 or libcurl.
 payload: $(BIN)/hotpath-gen $(BIN)/c-scalar $(BIN)/c-threads $(BIN)/hotpath-agent
@@ -226,6 +226,17 @@ check-asan:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		build/asan/bin/unit-tests
 	@ASAN_OPTIONS=detect_leaks=1 build/asan/bin/unit-tests
+
+# The controller under AddressSanitizer and UBSan, in a tree of its own
+# (build/asan) that borrows this one's agent, engines and workloads.
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all
+asan-controller:
+	@$(MAKE) --no-print-directory B=build/asan BIN=build/asan/bin CFLAGS="$(ASAN_CFLAGS)" \
+		build/asan/bin/hotpath
+	@ln -sfn ../../workloads build/asan/workloads && ln -sfn ../../configs build/asan/configs
+	@for p in hotpath-agent hotpath-gen c-scalar c-threads; do \
+	    ln -sf ../../../bin/$$p build/asan/bin/$$p; done
 
 bench:
 	@scripts/install-deps.sh --bench
