@@ -192,7 +192,8 @@ rust:
 	    for b in $(RUST_BINS); do cp -p build/rust/release/$$b $(BIN)/; done; \
 	else echo "hotpath: no cargo here: the Rust engines will be recorded as skipped" >&2; fi
 
-# rust-polars compiles Polars itself: about 15 minutes on 2 cores, so it is
+# rust-polars compiles Polars itself (one codegen unit, fat LTO): about 40
+# minutes on 2 busy cores, so it is
 # a target of its own (CI builds it before `make test`).
 # HOTPATH_CARGO_TARGET keeps its compiled dependencies outside the work tree.
 RUST_POLARS_TARGET ?= $(or $(HOTPATH_CARGO_TARGET),build/rust-polars)
