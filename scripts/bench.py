@@ -224,24 +224,32 @@ def clock(profile, data, py, cores, runs, only_tasks, only_engines):
         os.makedirs(os.path.join(tmp, "home", "data"))
         os.symlink(data, os.path.join(tmp, "home", "data", "%s-%d-%d-%d-%d-%d" % (
             m["profile"], m["seed"], c["facts"], c["events"], c["stream"], c["points"])))
-        hf = {}
-        for name, argv in pick:
-            out = os.path.join(tmp, name + ".json")
-            cmd = " ".join(argv + ["--task", "groupby", "--data", data, "--threads", str(cores)])
-            subprocess.run(["hyperfine", "-N", "--style", "none", "--warmup", "1", "--runs",
-                            str(runs), "--export-json", out, cmd], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            hf[name] = json.load(open(out))["results"][0]["median"]
+        hf = {name: [] for name, _ in pick}
+
+        def hyperfine():
+            for name, argv in pick:
+                out = os.path.join(tmp, name + ".json")
+                cmd = " ".join(argv + ["--task", "groupby", "--data", data, "--threads",
+                                       str(cores)])
+                subprocess.run(["hyperfine", "-N", "--style", "none", "--warmup", "1", "--runs",
+                                str(runs), "--export-json", out, cmd], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                hf[name] += json.load(open(out))["results"][0]["times"]
+        # hyperfine before and after the sweep, so a change of load between
+        # them does not pass for a slow clock.
+        hyperfine()
         db = os.path.join(tmp, "clock.db")
         env = dict(os.environ, HOTPATH_HOME=os.path.join(tmp, "home"))
         subprocess.run([ROOT + "/bin/hotpath", "-q", "--db", db, "sweep", "--profile", profile,
                         "--tasks", "groupby", "--engines", ",".join(n for n, _ in pick),
                         "--threads", str(cores), "--repeats", str(runs), "--warmups", "1"],
                        env=env, check=True, stdout=subprocess.DEVNULL)
+        hyperfine()
+        hf = {name: statistics.median(t) for name, t in hf.items()}
         con = sqlite3.connect(db)
         print()
-        print("the agent's clock against hyperfine's (groupby, %d threads, %d runs each after a "
-              "warmup)" % (cores, runs))
+        print("the agent's clock against hyperfine's (groupby, %d threads; hyperfine %d runs "
+              "before and %d after the sweep's %d)" % (cores, runs, runs, runs))
         print("%-14s %13s %13s %13s %8s" % ("engine", "hyperfine_s", "wall_s", "total_s",
                                             "ratio"))
         for name, _ in pick:
