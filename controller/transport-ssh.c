@@ -311,7 +311,7 @@ static void prefer_known_kinds(struct ssh *s)
     if (!kinds)
         return;
     struct buf pref;
-    buf_init(&pref, 0);
+    buf_init(&pref, 4096);
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < NKINDS; i++)
             if (!!(kinds & (1u << i)) == !pass)
