@@ -21,6 +21,10 @@ int cmd_report(int argc, char **argv)
             o.formats = (strstr(f, "svg") ? PLOT_SVG : 0) | (strstr(f, "png") ? PLOT_PNG : 0);
             if (!o.formats || strspn(f, "svgpn,") != strlen(f))
                 die_code(2, "report: --format takes svg, png or svg,png");
+        } else if (!strcmp(argv[i], "--history") && i + 1 < argc) {
+            o.history = argv[++i];
+            if (!*o.history)
+                die_code(2, "report: --history takes engine names (comma-separated) or all");
         } else if (argv[i][0] != '-' && !have_sweep) {
             which = argv[i];
             have_sweep = 1;

@@ -38,11 +38,13 @@ static const struct cmd_entry {
      "Output: an aligned table, --csv, or --json, row by row as the rows come. Stopped\n"
      "(exit 1) after --timeout seconds (default 600; 0: none) or when SQLite needs more\n"
      "than --max-memory MiB (default 1024; 0: none). The stock sqlite3 shell works too.\n"},
-    {"report", "report [SWEEP|latest] [--out DIR] [--format svg,png]",
+    {"report", "report [SWEEP|latest] [--out DIR] [--format svg,png] [--history ENGINES|all]",
      "charts (gnuplot), report.html and report.md for a sweep", cmd_report,
      "Writes into DIR (default report/): per task, median by host and engine (log scale,\n"
      "p25-p75 bars), speedup over the baseline, every run's distribution, thread scaling\n"
-     "and history across sweeps; each chart as NAME.gp + NAME.dat (rerun `gnuplot NAME.gp`\n"
+     "and history across sweeps (--history: which engines; default each task's baseline and\n"
+     "its two fastest engines); a summary of the fastest engine per task and host comes\n"
+     "first. Each chart as NAME.gp + NAME.dat (rerun `gnuplot NAME.gp`\n"
      "there to restyle) rendered to SVG and PNG; report.html (self-contained, inline SVG)\n"
      "and report.md with the tables, the hosts, the data manifest and every run without\n"
      "a valid timing. Prints the path of report.html.\n"},

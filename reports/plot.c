@@ -12,9 +12,66 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Colour-blind-safe (Okabe-Ito), then two greys. */
-static const char *const palette[8] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
-                                       "#56B4E9", "#D55E00", "#F0E442", "#666666"};
+/* One colour per engine, the same in every chart and every report: the
+ * engines hotpath ships have their own (a language a hue family, a light
+ * and a dark shade for the plain and the parallel variant); any other name
+ * is hashed onto the rest of the palette. */
+static const char *const palette[PLOT_COLORS] = {
+    "#A0CBE8", "#4E79A7", "#FFBE7D", "#F28E2B", "#D4A6C8", "#9D7660", "#B07AA1",
+    "#8CD17D", "#59A14F", "#499894",
+    "#E15759", "#F1CE63", "#FF9D9A", "#79706E", "#B6992D", "#D37295", "#86BCB6", "#BAB0AC"};
+static const char *const known_engines[] = {
+    "c-scalar", "c-threads", "python-loop", "python-numpy", "python-polars", "python-duckdb",
+    "rust-polars", "rust-scalar", "rust-rayon", "rust-native"};
+#define NKNOWN (int)(sizeof known_engines / sizeof known_engines[0])
+
+int plot_engine_color(const char *engine)
+{
+    for (int i = 0; i < NKNOWN; i++)
+        if (!strcmp(engine, known_engines[i]))
+            return i + 1;
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)engine; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return NKNOWN + 1 + (int)(h % (uint32_t)(PLOT_COLORS - NKNOWN));
+}
+
+const char *plot_color_hex(int color)
+{
+    return palette[(color - 1 + PLOT_COLORS) % PLOT_COLORS];
+}
+
+/* Log-scale tics in plain units: 1 ms, 10 ms, 1 s (unit 's') or 0.1x, 1x,
+ * 10x (unit 'x'), with 2 and 5 between decades when the range is short. */
+static void log_tics(struct buf *b, double lo, double hi, char unit)
+{
+    if (!(lo > 0) || !(hi > lo))
+        return;
+    int d0 = (int)floor(log10(lo)), d1 = (int)ceil(log10(hi));
+    int fine = d1 - d0 <= 2;
+    buf_puts(b, "set ytics (");
+    int first = 1;
+    for (int d = d0; d <= d1; d++)
+        for (int m = 1; m <= 5; m += m == 1 ? 1 : 3) {
+            if (!fine && m != 1)
+                continue;
+            double v = m * pow(10, d);
+            if (v < lo * 0.999 || v > hi * 1.001)
+                continue;
+            char label[32];
+            if (unit == 'x')
+                snprintf(label, sizeof label, "%gx", v);
+            else if (v < 1e-3)
+                snprintf(label, sizeof label, "%g µs", v * 1e6);
+            else if (v < 1)
+                snprintf(label, sizeof label, "%g ms", v * 1e3);
+            else
+                snprintf(label, sizeof label, "%g s", v);
+            buf_printf(b, "%s'%s' %.17g", first ? "" : ", ", label, v);
+            first = 0;
+        }
+    buf_puts(b, ")\n");
+}
 
 char *plot_text(const char *s)
 {
@@ -54,7 +111,7 @@ static void preamble(struct buf *s, const struct plot_chart *c)
                   "set tics nomirror\n"
                   "set grid ytics lc rgb '#dddddd' lt 1\n"
                   "set key off\n", c->name);
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < PLOT_COLORS; i++)
         buf_printf(s, "set linetype %d lc rgb '%s' lw 2 pt 7\n", i + 1, palette[i]);
     /* Titles and axis labels are ours (task names, fixed words). */
     buf_printf(s, "set title '%s' font ',13'\n", c->title);
@@ -203,6 +260,8 @@ int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n,
     preamble(&body, c);
     buf_puts(&body, multiplot_head);
     buf_printf(&body, "set xrange [0:%g]\nset yrange [%.9g:%.9g]\n", x + 1, bottom, top);
+    if (c->logy)
+        log_tics(&body, bottom, top, c->yunit ? c->yunit : 's');
     buf_puts(&body, "set xtics scale 0\nset style fill solid 0.85 border -1\n"
                     "set boxwidth 0.8\n");
     char above[64], ref[128] = "";
@@ -239,6 +298,27 @@ static double quantile(const double *v, size_t n, double q)
     double pos = (double)(n - 1) * q;
     size_t lo = (size_t)pos, hi = lo + 1 < n ? lo + 1 : lo;
     return v[lo] + (v[hi] - v[lo]) * (pos - (double)lo);
+}
+
+/* The y range of every series, padded, with plain-unit tics. */
+static void series_yrange(struct buf *b, const struct plot_chart *c,
+                          const struct plot_series *ser, size_t n)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < ser[i].n; k++)
+            if (ser[i].y[k] > 0) {
+                lo = ser[i].y[k] < lo ? ser[i].y[k] : lo;
+                hi = ser[i].y[k] > hi ? ser[i].y[k] : hi;
+            }
+    if (!c->logy || !isfinite(lo))
+        return;
+    if (hi <= lo * 1.01)
+        lo /= 1.5, hi *= 1.5;
+    lo /= 1.25;
+    hi *= 1.25;
+    buf_printf(b, "set yrange [%.17g:%.17g]\n", lo, hi);
+    log_tics(b, lo, hi, c->yunit ? c->yunit : 's');
 }
 
 int plot_boxes(const struct plot_chart *c, const struct plot_series *ser, size_t n,
@@ -280,6 +360,7 @@ int plot_boxes(const struct plot_chart *c, const struct plot_series *ser, size_t
     struct buf body;
     buf_init(&body, REPORT_TEXT_MAX);
     preamble(&body, c);
+    series_yrange(&body, c, ser, n);
     buf_puts(&body, multiplot_head);
     buf_printf(&body, "set xrange [0.4:%zu.6]\nset xtics scale 0\n"
                       "set style fill solid 0.25 border -1\nset boxwidth 0.6\n", n);
@@ -318,6 +399,7 @@ int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t
     struct buf body;
     buf_init(&body, REPORT_TEXT_MAX);
     preamble(&body, c);
+    series_yrange(&body, c, ser, n);
     if (c->xtime) {
         double lo = INFINITY, hi = -INFINITY;
         for (size_t i = 0; i < n; i++)

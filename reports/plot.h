@@ -16,7 +16,7 @@ struct err;
 struct plot_bar {
     const char *cluster;    /* bars of one cluster stand together, labelled once */
     const char *label;      /* under the bar */
-    int color;              /* 1..8 */
+    int color;              /* 1..PLOT_COLORS: plot_engine_color() */
     double y, lo, hi;       /* lo/hi < 0: no error bar */
     const char *text;       /* printed above the bar, or NULL */
 };
@@ -34,7 +34,14 @@ struct plot_chart {
     int logy, formats;
     double ref_line;            /* a dashed horizontal line at this y, or 0 */
     int xtime;                  /* x is unix time */
+    char yunit;                 /* log tics labelled in 's' (ms, s; default) or 'x' */
 };
+
+#define PLOT_COLORS 18
+/* The engine's colour (a linetype, 1..PLOT_COLORS), the same everywhere. */
+int plot_engine_color(const char *engine);
+/* Its hex value, "#RRGGBB", for the reports' legends. */
+const char *plot_color_hex(int color);
 
 int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n,
               struct err *e);

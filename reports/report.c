@@ -4,6 +4,7 @@
 #include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/xmalloc.h"
+#include "../controller/stats.h"
 #include "../store/store.h"
 
 #include <errno.h>
@@ -44,12 +45,8 @@ static double num_of(json_t *o, const char *k)
 
 static int color_of(struct ctx *c, const char *engine)
 {
-    size_t i;
-    json_t *v;
-    json_array_foreach(c->engines, i, v)
-        if (!strcmp(json_string_value(v), engine))
-            return (int)(i % 8) + 1;
-    return 8;
+    (void)c;
+    return plot_engine_color(engine);
 }
 
 /* The warnings of a cell, as " [!kind,kind]" for its label; "" if none. */
@@ -241,10 +238,10 @@ static int chart_medians(struct ctx *c, const char *task, int speedup, struct er
             snprintf(title, sizeof title, "%s: median in-process time (bars: p25 to p75)",
                      task);
         struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
-                                .ylabel = speedup ? "speedup (x, log scale)"
-                                                  : "seconds (log scale)",
+                                .ylabel = speedup ? "speedup (log scale)"
+                                                  : "time (log scale)",
                                 .logy = 1, .formats = c->o->formats,
-                                .ref_line = speedup ? 1.0 : 0};
+                                .ref_line = speedup ? 1.0 : 0, .yunit = speedup ? 'x' : 's'};
         rc = plot_bars(&ch, bars, n, e);
         if (rc == 0)
             embed(c, name, title);
@@ -292,7 +289,7 @@ static int chart_distribution(struct ctx *c, const char *task, struct err *e)
         snprintf(title, sizeof title, "%s: every timed run (box: p25 to p75, line: median, "
                  "whiskers: min to max; warmups left out)", task);
         struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
-                                .ylabel = "seconds (log scale)", .logy = 1,
+                                .ylabel = "time (log scale)", .logy = 1,
                                 .formats = c->o->formats};
         rc = plot_boxes(&ch, s, ns, e);
         if (rc == 0)
@@ -353,7 +350,7 @@ static int chart_lines(struct ctx *c, const char *task, int history, struct err 
             snprintf(title, sizeof title, "%s: median against thread count", task);
         struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
                                 .xlabel = history ? "sweep started (UTC)" : "threads",
-                                .ylabel = "median seconds (log scale)", .logy = 1,
+                                .ylabel = "median time (log scale)", .logy = 1,
                                 .formats = c->o->formats, .xtime = history};
         rc = plot_lines(&ch, s, ns, e);
         if (rc == 0)
@@ -626,6 +623,56 @@ static json_t *speedups_of(json_t *cells, json_t *baselines)
     return out;
 }
 
+/* The engines a task's history draws: those --history names (or all), else
+ * the task's baseline and the HISTORY_FASTEST engines with the lowest
+ * median of this sweep (on any host, at any thread count). */
+static json_t *history_engines(struct ctx *c, const char *task, json_t *baselines)
+{
+    json_t *out = json_array();
+    size_t i, k;
+    json_t *r, *v;
+    if (c->o->history) {
+        int all = !strcmp(c->o->history, "all");
+        char *list = xstrdup(c->o->history), *save = NULL;
+        if (all) {
+            json_array_foreach(c->medians, i, r) {
+                int seen = 0;
+                json_array_foreach(out, k, v)
+                    seen |= !strcmp(json_string_value(v), js(r, "engine"));
+                if (!seen && !strcmp(js(r, "task"), task))
+                    json_array_append_new(out, json_string(js(r, "engine")));
+            }
+        } else {
+            for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+                json_array_append_new(out, json_string(tok));
+        }
+        free(list);
+        return out;
+    }
+    const char *base = json_string_value(json_object_get(baselines, task));
+    json_array_foreach(c->medians, i, r)
+        if (base && !strcmp(js(r, "task"), task) && !strcmp(js(r, "engine"), base)) {
+            json_array_append_new(out, json_string(base));
+            break;
+        }
+    /* c->medians is ordered by task, host, threads, engine: pick by median */
+    for (int pick = 0; pick < HISTORY_FASTEST; pick++) {
+        json_t *best = NULL;
+        json_array_foreach(c->medians, i, r) {
+            if (strcmp(js(r, "task"), task) != 0)
+                continue;
+            int taken = 0;
+            json_array_foreach(out, k, v)
+                taken |= !strcmp(json_string_value(v), js(r, "engine"));
+            if (!taken && (!best || num_of(r, "median_s") < num_of(best, "median_s")))
+                best = r;
+        }
+        if (best)
+            json_array_append_new(out, json_string(js(best, "engine")));
+    }
+    return out;
+}
+
 static int load(struct ctx *c, struct err *e)
 {
     struct store *st = c->st;
@@ -643,7 +690,6 @@ static int load(struct ctx *c, struct err *e)
         !(baselines = store_baselines(st, e)))
         return -1;
     c->speedups = speedups_of(c->medians, baselines);
-    json_decref(baselines);
     c->scaling = sorted(c->medians, by_host_engine);
     if (!(runs = store_sweep_valid_runs(st, s, e)))
         return -1;
@@ -653,16 +699,25 @@ static int load(struct ctx *c, struct err *e)
     size_t i;
     json_t *r;
     for (size_t t = 0; t < sizeof task_names / sizeof task_names[0]; t++) {
-        json_t *h = store_task_history(st, s, task_names[t], NULL, e);
-        if (!h) {
-            json_decref(hist);
-            return -1;
+        json_t *list = history_engines(c, task_names[t], baselines);
+        size_t k;
+        json_t *name;
+        json_array_foreach(list, k, name) {
+            json_t *h = store_task_history(st, s, task_names[t], json_string_value(name), e);
+            if (!h) {
+                json_decref(list);
+                json_decref(hist);
+                json_decref(baselines);
+                return -1;
+            }
+            json_array_foreach(h, i, r)
+                json_object_set_new(r, "task", json_string(task_names[t]));
+            json_array_extend(hist, h);
+            json_decref(h);
         }
-        json_array_foreach(h, i, r)
-            json_object_set_new(r, "task", json_string(task_names[t]));
-        json_array_extend(hist, h);
-        json_decref(h);
+        json_decref(list);
     }
+    json_decref(baselines);
     c->history = hist;
     if (!(c->hosts = store_sweep_hardware(st, s, e)) ||
         !(c->datasets = store_sweep_datasets(st, s, e)) ||
@@ -686,6 +741,155 @@ static int load(struct ctx *c, struct err *e)
     c->nhosts = (int)json_array_size(hosts);
     json_decref(hosts);
     return 0;
+}
+
+static void bullet(struct ctx *c, const char *text)
+{
+    buf_puts(&c->html, "<li>");
+    html_esc(&c->html, text);
+    buf_puts(&c->html, "</li>\n");
+    buf_puts(&c->md, "- ");
+    md_esc(&c->md, text);
+    buf_puts(&c->md, "\n");
+}
+
+static int same_cell(json_t *a, json_t *b)
+{
+    return !strcmp(js(a, "host"), js(b, "host")) && !strcmp(js(a, "task"), js(b, "task")) &&
+           !strcmp(js(a, "engine"), js(b, "engine")) &&
+           json_equal(json_object_get(a, "threads"), json_object_get(b, "threads"));
+}
+
+/* Everything that changes how one cell reads, as "; "-separated phrases
+ * appended to out: the warnings stored for it (v_warnings: run conditions,
+ * noise, few runs) and its runs without a valid timing. One place to
+ * extend when the store learns a new kind of caveat. */
+static void cell_caveats(struct ctx *c, json_t *cell, struct buf *out)
+{
+    size_t i;
+    json_t *r;
+#define SEP (out->len ? "; " : "")
+    json_array_foreach(c->warnings, i, r)
+        if (same_cell(r, cell))
+            buf_printf(out, "%s%s", SEP, *js(r, "reason") ? js(r, "reason") : js(r, "kind"));
+    json_array_foreach(c->problems, i, r)
+        if (same_cell(r, cell))
+            buf_printf(out, "%s%lld run%s %s", SEP,
+                       (long long)json_integer_value(json_object_get(r, "runs")),
+                       json_integer_value(json_object_get(r, "runs")) == 1 ? "" : "s",
+                       js(r, "status"));
+#undef SEP
+}
+
+static char *threads_text(json_t *cell)
+{
+    long long t = (long long)json_integer_value(json_object_get(cell, "threads"));
+    return xasprintf("%lld thread%s", t, t == 1 ? "" : "s");
+}
+
+static char *time_text(double s)
+{
+    return s < 1e-3 ? xasprintf("%.3g µs", s * 1e6) : s < 1 ? xasprintf("%.3g ms", s * 1e3)
+                                                             : xasprintf("%.3g s", s);
+}
+
+/* Per task and host: the fastest engine, by how much it beats the baseline
+ * and the runner-up, and whether that lead is beyond the noise (the test
+ * compare uses), with the caveats of both cells. */
+static void summary(struct ctx *c, json_t *baselines)
+{
+    heading(c, 2, "Summary");
+    buf_puts(&c->html, "<ul>\n");
+    for (size_t t = 0; t < sizeof task_names / sizeof task_names[0]; t++) {
+        const char *task = task_names[t];
+        const char *base = json_string_value(json_object_get(baselines, task));
+        size_t i, j;
+        json_t *r, *h;
+        json_t *hosts = json_array();
+        json_array_foreach(c->medians, i, r) {
+            if (strcmp(js(r, "task"), task) != 0)
+                continue;
+            int seen = 0;
+            json_array_foreach(hosts, j, h)
+                seen |= !strcmp(json_string_value(h), js(r, "host"));
+            if (!seen)
+                json_array_append_new(hosts, json_string(js(r, "host")));
+        }
+        json_array_foreach(hosts, j, h) {
+            const char *host = json_string_value(h);
+            json_t *best = NULL, *second = NULL, *bcell = NULL;
+            json_array_foreach(c->medians, i, r) {
+                if (strcmp(js(r, "task"), task) || strcmp(js(r, "host"), host))
+                    continue;
+                if (base && !strcmp(js(r, "engine"), base) &&
+                    (!bcell || num_of(r, "median_s") < num_of(bcell, "median_s")))
+                    bcell = r;
+                if (!best || num_of(r, "median_s") < num_of(best, "median_s")) {
+                    if (best && strcmp(js(best, "engine"), js(r, "engine")))
+                        second = best;
+                    best = r;
+                } else if (strcmp(js(r, "engine"), js(best, "engine")) &&
+                           (!second || num_of(r, "median_s") < num_of(second, "median_s"))) {
+                    second = r;
+                }
+            }
+            if (second && !strcmp(js(second, "engine"), js(best, "engine")))
+                second = NULL;
+            struct buf b;
+            buf_init(&b, 1 << 16);
+            char *bt = threads_text(best), *tm = time_text(num_of(best, "median_s"));
+            buf_printf(&b, "%s on %s: %s (%s) is fastest, median %s", task, host,
+                       js(best, "engine"), bt, tm);
+            free(bt);
+            free(tm);
+            if (bcell && bcell != best)
+                buf_printf(&b, ", %.2fx the baseline %s at its best", num_of(bcell, "median_s") /
+                           num_of(best, "median_s"), base);
+            else if (bcell)
+                buf_printf(&b, " (the baseline itself)");
+            if (second) {
+                char *st = threads_text(second);
+                buf_printf(&b, ", %.2fx ahead of %s (%s)", num_of(second, "median_s") /
+                           num_of(best, "median_s"), js(second, "engine"), st);
+                free(st);
+                double *va, *vb;
+                size_t na, nb;
+                struct err e = {0};
+                if (store_cell_times(c->st, c->sweep, host, task, js(best, "engine"),
+                                     json_integer_value(json_object_get(best, "threads")),
+                                     &va, &na, &e) == 0 &&
+                    store_cell_times(c->st, c->sweep, host, task, js(second, "engine"),
+                                     json_integer_value(json_object_get(second, "threads")),
+                                     &vb, &nb, &e) == 0) {
+                    double p = stats_mann_whitney(va, na, vb, nb);
+                    if (p >= 0.05)
+                        buf_printf(&b, ", but that lead is within the noise (Mann-Whitney "
+                                   "p = %.2g)", p);
+                    free(vb);
+                }
+                free(va);
+            }
+            buf_puts(&b, ".");
+            struct buf cav;
+            buf_init(&cav, 1 << 16);
+            cell_caveats(c, best, &cav);
+            if (cav.len)
+                buf_printf(&b, " Caveats for %s: %s.", js(best, "engine"), cav.data);
+            if (second) {
+                buf_reset(&cav);
+                cell_caveats(c, second, &cav);
+                if (cav.len)
+                    buf_printf(&b, " Caveats for %s: %s.", js(second, "engine"), cav.data);
+            }
+            buf_free(&cav);
+            bullet(c, b.data);
+            buf_free(&b);
+        }
+        json_decref(hosts);
+    }
+    if (json_array_size(c->medians) == 0)
+        bullet(c, "No cell of this sweep has a valid timing.");
+    buf_puts(&c->html, "</ul>\n");
 }
 
 static int write_doc(const char *dir, const char *name, const struct buf *b, struct err *e)
@@ -838,6 +1042,11 @@ int report_write(struct store *st, int64_t sweep, const char *uuid,
     if (json_array_size(c.warnings))
         para(&c, "Cells marked [!KIND] ran under conditions that change how they read: see "
                  "Caveats at the end.");
+    json_t *baselines = store_baselines(st, e);
+    if (!baselines)
+        goto out;
+    summary(&c, baselines);
+    json_decref(baselines);
     for (size_t t = 0; t < sizeof task_names / sizeof task_names[0]; t++) {
         const char *task = task_names[t];
         int any = 0;

@@ -8,7 +8,11 @@ struct store;
 struct report_opts {
     const char *out;        /* folder, created if missing */
     int formats;            /* PLOT_SVG | PLOT_PNG */
+    const char *history;    /* engines in the history charts, comma-separated, or "all";
+                               NULL: each task's baseline and its HISTORY_FASTEST fastest */
 };
+
+#define HISTORY_FASTEST 2
 
 /* Writes charts (scripts, data, SVG/PNG), report.html and report.md for
  * one sweep. Fills *charts with how many charts were drawn. */

@@ -5,3 +5,5 @@ cd "$(dirname "$0")/.."
 .venv/bin/python scripts/bench.py "${1:-quick}"
 echo
 scripts/bench-controller.sh
+echo
+scripts/bench-store.sh

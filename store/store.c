@@ -200,7 +200,8 @@ static int open_db(const char *path, int flags, sqlite3 **db)
 }
 
 /* A read-only open needs no maintenance when the store is at this
- * hotpath's version and no cell waits to be stored. */
+ * hotpath's version with this hotpath's views, and no cell waits to be
+ * stored. */
 static int needs_upkeep(sqlite3 *db)
 {
     sqlite3_stmt *st;
@@ -210,7 +211,8 @@ static int needs_upkeep(sqlite3 *db)
     if (sqlite3_step(st) == SQLITE_ROW)
         need = sqlite3_column_int(st, 0) != store_schema_version();
     sqlite3_finalize(st);
-    if (need)
+    struct store tmp = {.db = db};
+    if (need || !views_current(&tmp))
         return 1;
     if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM cell_dirty)", -1, &st, NULL)
         != SQLITE_OK)
@@ -233,9 +235,27 @@ static void upkeep(const char *path)
         return;
     sqlite3_busy_timeout(w.db, 300);
     struct err e = {0};
-    if (exec(&w, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", &e) == 0)
+    if (exec(&w, "PRAGMA synchronous = FULL", &e) == 0)
         migrate(&w, &e);
     sqlite3_close(w.db);
+}
+
+/* Switching a new store to WAL needs an exclusive lock, and SQLite
+ * answers "locked" at once, without its busy handler, when another
+ * process is creating the same store: wait for it a while. */
+static int wal_mode(struct store *s, struct err *e)
+{
+    for (int i = 0;; i++) {
+        int rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return 0;
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            return db_err(s, e, "journal_mode");
+        if (i == 400)
+            return db_err(s, e, "journal_mode (waited 10 s for another process)");
+        struct timespec ts = {0, 25 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 int store_open(const char *path, int readonly, struct store **out, struct err *e)
@@ -288,8 +308,9 @@ int store_open(const char *path, int readonly, struct store **out, struct err *e
     }
     sqlite3_busy_timeout(s->db, 10000);
     if (!readonly) {
-        if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                    "PRAGMA foreign_keys = ON", e) < 0 || migrate(s, e) < 0) {
+        if (wal_mode(s, e) < 0 ||
+            exec(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", e) < 0 ||
+            migrate(s, e) < 0) {
             char why[400];
             snprintf(why, sizeof why, "%.380s", e->msg);
             err_set(e, 1, "%s (store %s)", why, path);

@@ -124,3 +124,25 @@ H="$T/h.db"
 check "report of two sweeps a second apart succeeds" \
     sh -c "'$HP' -q --db '$H' report --out '$T/hrep' --format svg > /dev/null"
 check "its history chart is drawn" test -s "$T/hrep/history-join.svg"
+
+# The study's size: five hosts, ten engines, four thread counts.
+L="$T/lab.db"
+"$HP" --db "$L" resume > /dev/null 2>&1
+"$PY" "$MK" "$L" --hosts 5 --threads 1,2,4,8 --sweeps 3 --repeats 3
+check "report of a five-host, ten-engine, four-thread-count sweep" \
+    sh -c "'$HP' -q --db '$L' report --out '$T/lab' --format svg > /dev/null"
+check "its summary names the fastest engine per host and task" "$PY" - "$L" "$T/lab/report.md" <<'PYEOF'
+import re, sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+md = open(sys.argv[2]).read()
+summary = md.split("## Summary", 1)[1].split("\n## ", 1)[0]
+n = 0
+for task, host, engine, threads in con.execute(
+        "select task, host, engine, threads from (select task, host, engine, threads, "
+        "row_number() over (partition by task, host order by median_s) as k from v_latest) "
+        "where k = 1"):
+    line = "- %s on %s: %s (%d thread" % (task, host, engine, threads)
+    assert line in summary.replace("\\", ""), (line, summary[:500])
+    n += 1
+assert n == 25, n
+PYEOF
