@@ -154,7 +154,7 @@ $(BIN)/hotpath-agent: $(B)/agent/main.o $(AGENT_OBJ) $(GEN_OBJ) $(COMMON_OBJ)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
 
 UNIT_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tasks.c \
-	agent/validate.c agent/plan.c agent/hostcpu.c store/store.c controller/proto.c controller/cfg.c controller/common.c \
+	controller/admit.c agent/validate.c agent/plan.c agent/hostcpu.c store/store.c controller/proto.c controller/cfg.c controller/common.c \
 	controller/record.c controller/rows.c \
 	controller/quote.c controller/transport.c controller/transport-local.c \
 	controller/transport-ssh.c controller/bundle.c controller/explain.c controller/sshcfg.c \

@@ -9,6 +9,7 @@
 #include "../common/err.h"
 #include "../common/proc.h"
 #include "../common/sha256.h"
+#include "../common/strset.h"
 #include "../common/xmalloc.h"
 #include "../workloads/gen/gen.h"
 
@@ -47,7 +48,10 @@ struct job {
 struct runner {
     const char *sweep, *python;
     char *data_dir;
-    FILE *journal;
+    int jfd;                /* the journal, -1 before it is open */
+    off_t jsize;            /* its length: everything up to here is whole records */
+    const char *jpath;
+    int stopping;           /* the journal failed: the last records are being written */
     long seq;
     int stdout_ok;
     double timeout_s;
@@ -59,21 +63,101 @@ struct runner {
     int detached;           /* the journal is the only output */
 };
 
+/* Bytes kept allocated past the journal's end, so the records saying the
+ * disk is full still fit on a full disk. */
+#define JOURNAL_RESERVE (64 << 10)
+
+static int journal_reserve(struct runner *r)
+{
+#ifdef FALLOC_FL_KEEP_SIZE
+    if (fallocate(r->jfd, FALLOC_FL_KEEP_SIZE, r->jsize, JOURNAL_RESERVE) == 0 ||
+        errno == EOPNOTSUPP || errno == ENOSYS)
+        return 0;
+    return -1;
+#else
+    (void)r;
+    return 0;
+#endif
+}
+
+/* One whole record, synced; on any failure the journal is cut back to
+ * where the record began, so no partial line is left to be glued to the
+ * next one. */
+static int journal_write(struct runner *r, const char *line, size_t n)
+{
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(r->jfd, line + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            goto fail;
+        off += (size_t)w;
+    }
+    if (fsync(r->jfd) < 0)
+        goto fail;
+    r->jsize += (off_t)n;
+    return 0;
+fail:;
+    int err = errno ? errno : EIO;
+    if (ftruncate(r->jfd, r->jsize) < 0) {
+        /* nothing more can be done; tail never passes a line without '\n' */
+    }
+    errno = err;
+    return -1;
+}
+
+static void emit(struct runner *r, json_t *msg);
+
+/* The journal cannot take more: say so (in the reserve when the disk is
+ * full), end the run as failed, and stop. */
+static void journal_stop(struct runner *r, int err, int written)
+{
+    if (r->stopping)
+        return;
+    r->stopping = 1;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "journal %s: %s%s; the run stops here (every record before this "
+             "one is kept)", r->jpath, strerror(err),
+             err == ENOSPC || err == EDQUOT ? " (the disk is full)" : "");
+    fprintf(stderr, "hotpath-agent: %s\n", msg);
+    if (!written)
+        r->seq--;       /* the record that failed is not in the journal */
+    emit(r, json_pack("{s:s, s:s}", "type", "error", "message", msg));
+    emit(r, json_pack("{s:s, s:b}", "type", "done", "ok", 0));
+    exit(1);
+}
+
 /* Journal first (synced), then stdout; a controller that went away stops
- * the agent only after the record is safe. */
+ * the agent only after the record is safe. Every record names its sweep,
+ * so a line copied from another sweep's journal is told apart. */
 static void emit(struct runner *r, json_t *msg)
 {
+    if (!json_object_get(msg, "sweep"))
+        json_object_set_new(msg, "sweep", json_string(r->sweep));
     json_object_set_new(msg, "seq", json_integer(r->seq++));
     char *line = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (r->journal) {
-        fprintf(r->journal, "%s\n", line);
-        fflush(r->journal);
-        fsync(fileno(r->journal));
+    size_t n = strlen(line);
+    line = xrealloc(line, n + 2);
+    memcpy(line + n, "\n", 2);
+    int jerr = 0, written = 0;
+    if (r->jfd >= 0) {
+        if (journal_write(r, line, n + 1) < 0) {
+            jerr = errno;
+            if (r->stopping)
+                r->seq--;
+        } else {
+            written = 1;
+            if (!r->stopping && journal_reserve(r) < 0)
+                jerr = errno;
+        }
     }
-    if (!r->detached && r->stdout_ok && (printf("%s\n", line) < 0 || fflush(stdout) != 0))
+    if ((written || r->jfd < 0 || r->stopping) && !r->detached && r->stdout_ok &&
+        (fputs(line, stdout) == EOF || fflush(stdout) != 0))
         r->stdout_ok = 0;
     free(line);
     json_decref(msg);
+    if (jerr)
+        journal_stop(r, jerr, written);
     if (!r->detached && !r->stdout_ok) {
         fprintf(stderr, "hotpath-agent: controller went away; the journal has every record\n");
         exit(1);
@@ -463,8 +547,17 @@ static int profile_of(json_t *plan, struct gen_profile *p)
     return 0;
 }
 
-/* The seq of the last hello in a journal: where the latest run began. */
-static long last_hello(const char *jpath, long *lines)
+/* A run's identity, as a key of the done set. */
+static char *job_key(const char *task, const char *engine, long long threads, long long repeat)
+{
+    return xasprintf("%s\x1f%s\x1f%lld\x1f%lld", task, engine, threads, repeat);
+}
+
+/* Reads a journal: the seq of its last hello (where the latest run began),
+ * its number of lines, and (with done) every run it holds of this sweep.
+ * The agent knows what it ran from its own journal, so a resume needs no
+ * list of done runs from the controller, however large the sweep. */
+static long journal_scan(const char *jpath, const char *sweep, long *lines, struct strset *done)
 {
     FILE *f = fopen(jpath, "r");
     long seq = 0, n = 0;
@@ -473,15 +566,62 @@ static long last_hello(const char *jpath, long *lines)
         return 0;
     char *line = NULL;
     size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] != '\n')
+            break;      /* a cut line: not a record */
         if (strstr(line, "\"type\":\"hello\""))
             seq = n;
         n++;
+        if (!done || !strstr(line, "\"type\":\"run\""))
+            continue;
+        json_t *m = json_loadb(line, (size_t)len, 0, NULL);
+        const char *t = json_string_value(json_object_get(m, "task"));
+        const char *en = json_string_value(json_object_get(m, "engine"));
+        const char *sw = json_string_value(json_object_get(m, "sweep"));
+        if (t && en && sw && !strcmp(sw, sweep)) {
+            char *k = job_key(t, en, json_integer_value(json_object_get(m, "threads")),
+                              json_integer_value(json_object_get(m, "repeat")));
+            strset_add(done, k);
+            free(k);
+        }
+        json_decref(m);
     }
     free(line);
     fclose(f);
     *lines = n;
     return seq;
+}
+
+/* Opens the journal for appending. A last line without its newline (a
+ * crash in the middle of a write) is cut off first, so the next record
+ * starts a line of its own. */
+static int journal_open(struct runner *r, const char *jpath)
+{
+    r->jpath = jpath;
+    r->jfd = open(jpath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (r->jfd < 0)
+        return -1;
+    off_t end = lseek(r->jfd, 0, SEEK_END), keep = end;
+    char buf[4096];
+    while (keep > 0) {
+        off_t at = keep > (off_t)sizeof buf ? keep - (off_t)sizeof buf : 0;
+        ssize_t got = pread(r->jfd, buf, (size_t)(keep - at), at);
+        if (got <= 0)
+            return -1;
+        ssize_t i = got;
+        while (i > 0 && buf[i - 1] != '\n')
+            i--;
+        if (i > 0) {
+            keep = at + i;
+            break;
+        }
+        keep = at;
+    }
+    if (keep != end && ftruncate(r->jfd, keep) < 0)
+        return -1;
+    r->jsize = keep;
+    return journal_reserve(r);
 }
 
 /* Detached: answer the controller with where to follow from, then leave
@@ -530,7 +670,7 @@ int agent_run(int argc, char **argv)
     json_t *plan = read_plan(in);
     if (plan_file)
         fclose(in);
-    struct runner r = {.stdout_ok = 1};
+    struct runner r = {.stdout_ok = 1, .jfd = -1};
     r.sweep = json_string_value(json_object_get(plan, "sweep"));
     if (!r.sweep || strspn(r.sweep, "0123456789abcdef-") != strlen(r.sweep) || !*r.sweep)
         die("run: the plan lacks a valid \"sweep\" id");
@@ -556,15 +696,33 @@ int agent_run(int argc, char **argv)
     if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
         /* Another agent runs this sweep here: say where its latest run
          * began in the journal, so the controller follows that one. */
-        printf("{\"started\": false, \"from\": %ld}\n", last_hello(jpath, &lines));
+        printf("{\"started\": false, \"from\": %ld}\n",
+               journal_scan(jpath, r.sweep, &lines, NULL));
         return 0;
     }
-    /* Sequence numbers go on from what the journal already holds. */
-    last_hello(jpath, &lines);
+    /* Before detaching, so a journal that cannot be written is said to the
+     * controller that started us. */
+    if (journal_open(&r, jpath) < 0)
+        die("run: journal %s: %s%s", jpath, strerror(errno),
+            errno == ENOSPC ? " (the disk is full)" : "");
+    /* Sequence numbers go on from what the journal already holds; the runs
+     * it holds are done, and so are those the plan lists. */
+    struct strset done;
+    strset_init(&done);
+    journal_scan(jpath, r.sweep, &lines, &done);
     r.seq = lines;
-    r.journal = fopen(jpath, "a");
-    if (!r.journal)
-        die("run: %s: %s", jpath, strerror(errno));
+    size_t di;
+    json_t *d;
+    json_array_foreach(json_object_get(plan, "done"), di, d) {
+        const char *t = json_string_value(json_array_get(d, 0));
+        const char *en = json_string_value(json_array_get(d, 1));
+        if (!t || !en)
+            continue;
+        char *k = job_key(t, en, json_integer_value(json_array_get(d, 2)),
+                          json_integer_value(json_array_get(d, 3)));
+        strset_add(&done, k);
+        free(k);
+    }
     if (want_detach) {
         char *log = xasprintf("%s/%s.log", jdir, r.sweep);
         detach(r.seq, log);
@@ -592,8 +750,15 @@ int agent_run(int argc, char **argv)
     struct plan_job *jobs;
     size_t njobs = plan_expand(plan, sysconf(_SC_NPROCESSORS_ONLN), &jobs);
     long planned = (long)njobs, todo = 0;
-    for (size_t k = 0; k < njobs; k++)
-        todo += !plan_is_done(plan, &jobs[k]);
+    unsigned char *skip = xcalloc(njobs + 1, 1);
+    for (size_t k = 0; k < njobs; k++) {
+        const char *en = engines[jobs[k].engine_idx].name;
+        char *key = job_key(jobs[k].task, en ? en : "", jobs[k].threads, jobs[k].repeat);
+        skip[k] = (unsigned char)strset_has(&done, key);
+        free(key);
+        todo += !skip[k];
+    }
+    strset_free(&done);
 
     int reused;
     double gen_s;
@@ -617,14 +782,15 @@ int agent_run(int argc, char **argv)
     emit(&r, data);
 
     for (size_t k = 0; k < njobs; k++) {
-        if (plan_is_done(plan, &jobs[k]))
+        if (skip[k])
             continue;
         struct job j = {jobs[k].task, jobs[k].task_idx, &engines[jobs[k].engine_idx],
                         jobs[k].threads, jobs[k].repeat};
         run_one(&r, &j);
     }
     emit(&r, json_pack("{s:s, s:b}", "type", "done", "ok", 1));
-    fclose(r.journal);
+    close(r.jfd);
+    free(skip);
     free(jpath);
     free(jdir);
     free(jobs);

@@ -108,6 +108,7 @@ struct proto_run *proto_run_of(json_t *m)
     r->engine = str_or_null(m, "engine");
     r->status = str_or_null(m, "status");
     r->error = str_or_null(m, "error");
+    r->sweep = str_or_null(m, "sweep");
     r->threads = json_integer_value(json_object_get(m, "threads"));
     r->repeat = json_integer_value(json_object_get(m, "repeat"));
     r->seq = json_integer_value(json_object_get(m, "seq"));
@@ -157,5 +158,6 @@ void proto_run_free(struct proto_run *r)
     free(r->engine);
     free(r->status);
     free(r->error);
+    free(r->sweep);
     free(r);
 }

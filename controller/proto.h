@@ -28,6 +28,7 @@ enum {
 
 struct proto_run {
     char *task, *engine, *status, *error;   /* error may be NULL */
+    char *sweep;                            /* the sweep it names, or NULL */
     long long threads, repeat, seq, max_rss_kb, exit_code, signal, threads_used;
     int warmup;
     double wall_s, total_s, load_s, compute_s, user_s, sys_s, at;

@@ -74,8 +74,16 @@ json_t *sweep_host_plan(json_t *plan, const char *host, const char *python)
     return hp;
 }
 
+/* Above this many done runs the list stays out of the plan (which an agent
+ * takes up to 4 MiB): the agent knows its runs from its own journal. */
+#define MAX_DONE_IN_PLAN 20000
+
 char *sweep_plan_text(json_t *host_plan, json_t *done)
 {
+    if (json_array_size(done) > MAX_DONE_IN_PLAN) {
+        json_decref(done);
+        done = json_array();
+    }
     json_object_set_new(host_plan, "done", done);
     return json_dumps(host_plan, JSON_COMPACT);
 }

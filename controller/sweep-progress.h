@@ -11,6 +11,8 @@ struct host_state {
     const struct host_cfg *cfg;
     int64_t id, snapshot;
     long planned, todo, seen, ok, bad;
+    long cores;             /* logical cores, as the host's probe said; -1 before */
+    long refused;           /* run records not of this sweep's plan */
     char current[128];
     char status[16];
     char *error;

@@ -1,4 +1,5 @@
 #include "sweep-writer.h"
+#include "admit.h"
 #include "cfg.h"
 #include "proto.h"
 #include "record.h"
@@ -64,8 +65,11 @@ static int handle(struct writer *w, struct host_state *h, enum proto_type type, 
             return store_sweep_host(w->st, w->sweep, h->id, "running", -1, NULL, e);
         }
         return 0;
-    case PROTO_PROBE:
+    case PROTO_PROBE: {
+        json_t *lc = json_object_get(json_object_get(m, "probe"), "logical_cores");
+        h->cores = json_is_integer(lc) ? (long)json_integer_value(lc) : -1;
         h->snapshot = record_snapshot(w->st, w->sweep, h->id, m, e);
+    }
         return h->snapshot < 0 ? -1 : 0;
     case PROTO_DATA:
         if (!replay) {
@@ -78,6 +82,13 @@ static int handle(struct writer *w, struct host_state *h, enum proto_type type, 
         return record_dataset(w->st, w->sweep, h->id, m, e);
     case PROTO_RUN: {
         int added;
+        char why[256];
+        if (w->admit && admit_run(w->admit, run, h->cores, why, sizeof why) < 0) {
+            h->refused++;
+            warning("host %s: %s record refused: %s", h->cfg->name,
+                    replay ? "journal" : "run", why);
+            return 0;
+        }
         if (record_run(w->st, w->sweep, h->id, h->snapshot, run, &added, e) < 0)
             return -1;
         if (replay)
@@ -94,6 +105,9 @@ static int handle(struct writer *w, struct host_state *h, enum proto_type type, 
     }
     case PROTO_SKIP:
     case PROTO_ERROR:
+        /* The agent's own words are the host's error, should it fail. */
+        if (!replay && type == PROTO_ERROR && !h->error)
+            h->error = xstrdup(json_string_value(json_object_get(m, "message")));
         if (!replay)
             warning("host %s: %s", h->cfg->name,
                     json_string_value(json_object_get(m, type == PROTO_ERROR ? "message"
@@ -124,6 +138,10 @@ int writer_event(struct writer *w, struct event *ev, struct err *e)
         return writer_commit(w, 0, e);
     case EV_FAIL:
     case EV_LOST:
+        /* A host already failed by its agent's done record keeps the
+         * agent's reason, not the exit status that followed it. */
+        if (ev->kind == EV_FAIL && !strcmp(h->status, "failed"))
+            return 0;
         if (tx_begin(w, e) < 0)
             return -1;
         return host_fail(w, h, ev->kind == EV_LOST ? "lost" : "failed", ev->error, e);

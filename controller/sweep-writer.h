@@ -11,8 +11,11 @@ struct event;
 struct queue;
 struct store;
 
+struct admit_plan;
+
 struct writer {
     struct store *st;
+    const struct admit_plan *admit;     /* what a run record must match to be stored */
     int64_t sweep;
     struct queue *q;
     struct progress progress;

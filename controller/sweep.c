@@ -3,6 +3,7 @@
  * the store, writes them in batched transactions (sweep-writer.c) and
  * draws progress (sweep-progress.c). */
 #include "sweep.h"
+#include "admit.h"
 #include "cfg.h"
 #include "sweep-host.h"
 #include "sweep-queue.h"
@@ -63,7 +64,9 @@ const char *sweep_execute(struct store *st, int64_t sweep_id, const char *uuid, 
     int n = cfg->nhosts;
     struct queue q;
     queue_init(&q, n, MAX_PARALLEL_HOSTS);
-    struct writer w = {.st = st, .sweep = sweep_id, .q = &q,
+    struct admit_plan admit;
+    admit_init(&admit, plan);
+    struct writer w = {.st = st, .sweep = sweep_id, .q = &q, .admit = &admit,
                        .progress = {.nhosts = n, .tty = isatty(2)}};
     struct host_state *hosts = xcalloc((size_t)n, sizeof *hosts);
     w.progress.hosts = hosts;
@@ -76,6 +79,7 @@ const char *sweep_execute(struct store *st, int64_t sweep_id, const char *uuid, 
         struct host_state *h = &hosts[i];
         h->cfg = &cfg->hosts[i];
         h->snapshot = -1;
+        h->cores = -1;
         snprintf(h->status, sizeof h->status, "pending");
         h->id = store_host(st, h->cfg->name, h->cfg->transport, h->cfg->address, e);
         if (h->id < 0 || store_sweep_host(st, sweep_id, h->id, "pending", -1, NULL, e) < 0)
@@ -122,6 +126,7 @@ out:
         free(hosts[i].error);
     }
     queue_destroy(&q);
+    admit_free(&admit);
     free(workers);
     free(tids);
     free(hosts);

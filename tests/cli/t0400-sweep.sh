@@ -103,9 +103,9 @@ check "the hung engine's process group is gone" sh -c "! pgrep -f 'fake[.]sh han
 # An agent that breaks the protocol fails its host, keeping what came before.
 cat > "$T/agent.sh" <<AGENT
 #!/bin/sh
-cat >/dev/null
-echo '{"type": "hello", "version": "x", "sweep": "s", "seq": 0}'
-echo '{"type": "run", "task": "groupby", "engine": "c-scalar", "threads": 1, "repeat": 0, "warmup": false, "status": "ok", "total_s": 0.5, "seq": 1}'
+sw=\$(sed -n 's/.*"sweep": *"\([0-9a-f-]*\)".*/\1/p')
+echo "{\"type\": \"hello\", \"version\": \"x\", \"sweep\": \"\$sw\", \"seq\": 0}"
+echo "{\"type\": \"run\", \"sweep\": \"\$sw\", \"task\": \"groupby\", \"engine\": \"c-scalar\", \"threads\": 1, \"repeat\": 0, \"warmup\": false, \"status\": \"ok\", \"total_s\": 0.5, \"seq\": 1}"
 case "\$FAKE_AGENT" in
   garbage) echo 'not json at all' ;;
   huge) head -c 1100000 /dev/zero | tr '\0' ' '; echo ;;
@@ -113,7 +113,7 @@ case "\$FAKE_AGENT" in
   unknown) echo '{"type": "gossip", "seq": 2}' ;;
   dies) exit 9 ;;
 esac
-echo '{"type": "run", "task": "groupby", "engine": "c-scalar", "threads": 1, "repeat": 1, "warmup": false, "status": "ok", "total_s": 0.5, "seq": 3}'
+echo "{\"type\": \"run\", \"sweep\": \"\$sw\", \"task\": \"groupby\", \"engine\": \"c-scalar\", \"threads\": 1, \"repeat\": 1, \"warmup\": false, \"status\": \"ok\", \"total_s\": 0.5, \"seq\": 3}"
 echo '{"type": "done", "ok": true, "seq": 4}'
 AGENT
 chmod +x "$T/agent.sh"

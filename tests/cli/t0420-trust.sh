@@ -77,3 +77,33 @@ check "the reason names the wall time" sh -c \
 check "no absurd time is stored" test "$(q "select count(*) from runs where total_s > wall_s")" = 0
 check "the medians hold only measured times" \
     test "$(q "select count(*) from v_medians where engine in ('liar', 'slowpoke')")" = 0
+
+# 4. Journal records are checked against the sweep and its plan.
+cfg '["c-scalar"]' ''
+sed -i 's/, "extra_engines": \[\]//; s/"repeats": 1/"repeats": 2/' "$T/cfg.json"
+DB=$T/j.db
+"$HP" -q -c "$T/cfg.json" --db "$DB" sweep
+"$HP" -q -c "$T/cfg.json" --db "$DB" sweep
+A=$(q "select uuid from sweeps where id = 1")
+B=$(q "select uuid from sweeps where id = 2")
+JA=$HOTPATH_HOME/journal/$A.jsonl
+JB=$HOTPATH_HOME/journal/$B.jsonl
+# Sweep B's repeat 1 is lost from the store, and its journal line replaced
+# by sweep A's; then records out of any plan are appended.
+q "delete from runs where sweep_id = 2 and repeat = 1"
+grep -v '"repeat":1,' "$JB" > "$T/jb"
+grep '"type":"run"' "$JA" | grep '"repeat":1,' >> "$T/jb"
+grep '"type":"run"' "$JA" | grep '"repeat":0,' | sed "s/$A/$B/; s/\"engine\":\"c-scalar\"/\"engine\":\"nope\"/" >> "$T/jb"
+grep '"type":"run"' "$JA" | grep '"repeat":0,' | sed "s/$A/$B/; s/\"threads\":1/\"threads\":-5/" >> "$T/jb"
+grep '"type":"run"' "$JA" | grep '"repeat":0,' | sed "s/$A/$B/; s/\"repeat\":0/\"repeat\":99/" >> "$T/jb"
+cp "$T/jb" "$JB"
+"$HP" --db "$DB" resume "$B" 2>"$T/e4"
+check "resume completes the sweep" test "$(q "select status from sweeps where id = 2")" = complete
+check "a record of another sweep is refused, naming that sweep" grep -q "refused: a record of sweep $A" "$T/e4"
+check "an unknown engine is refused" grep -q "engine 'nope' is not in the plan" "$T/e4"
+check "threads -5 is refused" grep -q -- "-5 threads are not in the plan" "$T/e4"
+check "repeat 99 is refused" grep -q "repeat 99 is not in the plan" "$T/e4"
+check "the store holds the planned runs of the sweep, no more" \
+    test "$(q "select count(*) || '/' || count(distinct engine || threads || repeat) from runs where sweep_id = 2")" = 2/2
+check "the lost run was run again for this sweep" \
+    test "$(q "select count(*) from runs r where sweep_id = 2 and repeat = 1 and at > (select max(at) from runs where sweep_id = 1)")" = 1

@@ -1,5 +1,6 @@
 #include "harness.h"
 #include "../../common/err.h"
+#include "../../controller/admit.h"
 #include "../../controller/cfg.h"
 #include "../../controller/hotpath.h"
 #include "../../controller/proto.h"
@@ -281,6 +282,68 @@ TEST(test_bundle_targets)
     }
     CHECK(bins == 0 && sources == 1);
     CHECK(strstr(here->manifest, "  bin/hotpath-agent\n") != NULL);
+}
+
+static int admit_text(const struct admit_plan *p, const char *rec, long cores, char *why)
+{
+    json_t *m = json_loads(rec, 0, NULL);
+    struct proto_run *r = proto_run_of(m);
+    int rc = admit_run(p, r, cores, why, 256);
+    proto_run_free(r);
+    json_decref(m);
+    return rc;
+}
+
+TEST(test_admit)
+{
+    json_t *plan = json_loads("{\"sweep\": \"aaaa-1\", \"tasks\": [\"join\", \"groupby\"], "
+                              "\"threads\": [1, \"all\"], \"repeats\": 3, \"warmups\": 1, "
+                              "\"engines\": [{\"name\": \"c\", \"tasks\": [\"join\"]}, "
+                              "{\"name\": \"p\", \"tasks\": [\"join\", \"groupby\"]}]}", 0, NULL);
+    struct admit_plan p;
+    admit_init(&p, plan);
+    json_decref(plan);
+    char why[256];
+    CHECK(admit_text(&p, "{\"type\": \"run\", \"sweep\": \"aaaa-1\", \"engine\": \"c\", "
+                     "\"task\": \"join\", \"threads\": 1, \"repeat\": 0, \"warmup\": false, "
+                     "\"status\": \"ok\", \"seq\": 1, \"total_s\": 0.5, \"wall_s\": 0.6}", 8,
+                     why) == 0);
+    CHECK(admit_text(&p, "{\"type\": \"run\", \"sweep\": \"aaaa-1\", \"engine\": \"c\", "
+                     "\"task\": \"join\", \"threads\": 8, \"repeat\": -1, \"warmup\": true, "
+                     "\"status\": \"failed\", \"seq\": 1}", 8, why) == 0);
+    CHECK(admit_text(&p, "{\"type\": \"run\", \"sweep\": \"bbbb-2\", \"engine\": \"c\", "
+                     "\"task\": \"join\", \"threads\": 1, \"repeat\": 0, \"warmup\": false, "
+                     "\"status\": \"failed\", \"seq\": 1}", 8, why) < 0 &&
+          strstr(why, "sweep bbbb-2"));
+    CHECK(admit_text(&p, "{\"type\": \"run\", \"engine\": \"c\", \"task\": \"join\", "
+                     "\"threads\": 1, \"repeat\": 0, \"warmup\": false, \"status\": \"failed\", "
+                     "\"seq\": 1}", 8, why) < 0 && strstr(why, "(none)"));
+    CHECK(admit_text(&p, "{\"type\": \"run\", \"sweep\": \"aaaa-1\", \"engine\": \"x\", "
+                     "\"task\": \"join\", \"threads\": 1, \"repeat\": 0, \"warmup\": false, "
+                     "\"status\": \"failed\", \"seq\": 1}", 8, why) < 0 && strstr(why, "'x'"));
+    CHECK(admit_text(&p, "{\"type\": \"run\", \"sweep\": \"aaaa-1\", \"engine\": \"c\", "
+                     "\"task\": \"groupby\", \"threads\": 1, \"repeat\": 0, \"warmup\": false, "
+                     "\"status\": \"failed\", \"seq\": 1}", 8, why) < 0 && strstr(why, "groupby"));
+    CHECK(admit_text(&p, "{\"type\": \"run\", \"sweep\": \"aaaa-1\", \"engine\": \"p\", "
+                     "\"task\": \"groupby\", \"threads\": -5, \"repeat\": 0, \"warmup\": false, "
+                     "\"status\": \"failed\", \"seq\": 1}", 8, why) < 0 && strstr(why, "-5"));
+    CHECK(admit_text(&p, "{\"type\": \"run\", \"sweep\": \"aaaa-1\", \"engine\": \"p\", "
+                     "\"task\": \"groupby\", \"threads\": 4, \"repeat\": 0, \"warmup\": false, "
+                     "\"status\": \"failed\", \"seq\": 1}", 8, why) < 0);
+    CHECK(admit_text(&p, "{\"type\": \"run\", \"sweep\": \"aaaa-1\", \"engine\": \"p\", "
+                     "\"task\": \"groupby\", \"threads\": 1, \"repeat\": 3, \"warmup\": false, "
+                     "\"status\": \"failed\", \"seq\": 1}", 8, why) < 0 && strstr(why, "repeat 3"));
+    CHECK(admit_text(&p, "{\"type\": \"run\", \"sweep\": \"aaaa-1\", \"engine\": \"p\", "
+                     "\"task\": \"groupby\", \"threads\": 1, \"repeat\": -2, \"warmup\": true, "
+                     "\"status\": \"failed\", \"seq\": 1}", 8, why) < 0);
+    CHECK(admit_text(&p, "{\"type\": \"run\", \"sweep\": \"aaaa-1\", \"engine\": \"p\", "
+                     "\"task\": \"groupby\", \"threads\": 1, \"repeat\": 1, \"warmup\": true, "
+                     "\"status\": \"failed\", \"seq\": 1}", 8, why) < 0);
+    CHECK(admit_text(&p, "{\"type\": \"run\", \"sweep\": \"aaaa-1\", \"engine\": \"c\", "
+                     "\"task\": \"join\", \"threads\": 1, \"repeat\": 0, \"warmup\": false, "
+                     "\"status\": \"ok\", \"seq\": 1, \"total_s\": 1e308, \"wall_s\": 0.1}", 8,
+                     why) < 0 && strstr(why, "wall time"));
+    admit_free(&p);
 }
 
 TEST(test_store)
