@@ -285,6 +285,8 @@ json_t *agent_probe_json(const char *python)
     set_str(o, "compiler", first_line(cc));
     char *rustc[] = {"rustc", "--version", NULL};
     set_str(o, "rustc", first_line(rustc));
+    char *cargo[] = {"cargo", "--version", NULL};
+    set_str(o, "cargo", first_line(cargo));
     json_object_set_new(o, "rust_crates", crate_versions());
     json_object_set_new(o, "payload_build", json_string(HOTPATH_BUILD_FLAGS));
     /* Which of c-threads' builds this CPU runs (workloads/c/threads-main.c). */
@@ -299,30 +301,35 @@ json_t *agent_probe_json(const char *python)
         json_object_set_new(o, "free_disk_bytes",
                             json_integer((json_int_t)vfs.f_bavail * (json_int_t)vfs.f_frsize));
     free(dir);
-    /* One Python call for every version, so a missing module costs nothing. */
+    /* One Python call for every version, so a missing module costs
+     * nothing; NumPy's SIMD kernels: its compiled-in baseline, and the
+     * dispatch targets this CPU runs (what numpy.show_runtime() lists). */
     char script[] =
-        "import sys, importlib\n"
-        "v = {'python': sys.version.split()[0]}\n"
+        "import sys, json, importlib\n"
+        "v = {'python': sys.version.split()[0], 'executable': sys.executable}\n"
         "for m in ('numpy', 'polars', 'duckdb'):\n"
         "    try:\n"
         "        v[m] = importlib.import_module(m).__version__\n"
         "    except Exception:\n"
         "        pass\n"
-        "print(' '.join('%s=%s' % kv for kv in v.items()))\n";
+        "try:\n"
+        "    try:\n"
+        "        from numpy._core import _multiarray_umath as u\n"
+        "    except ImportError:\n"
+        "        from numpy.core import _multiarray_umath as u\n"
+        "    v['numpy_simd'] = {'baseline': list(u.__cpu_baseline__), 'dispatched': "
+        "[k for k in u.__cpu_dispatch__ if u.__cpu_features__.get(k)]}\n"
+        "except Exception:\n"
+        "    pass\n"
+        "print(json.dumps(v))\n";
     char *py[] = {(char *)python, "-c", script, NULL};
     char *line = first_line(py);
-    if (line) {
-        json_t *versions = json_object();
-        for (char *tok = strtok(line, " "); tok; tok = strtok(NULL, " ")) {
-            char *eq = strchr(tok, '=');
-            if (eq) {
-                *eq = '\0';
-                json_object_set_new(versions, tok, json_string(eq + 1));
-            }
-        }
+    json_t *versions = line ? json_loads(line, 0, NULL) : NULL;
+    if (json_is_object(versions))
         json_object_set_new(o, "python", versions);
-        free(line);
-    }
+    else
+        json_decref(versions);
+    free(line);
     return o;
 }
 

@@ -25,6 +25,7 @@ struct ctx {
     const struct report_opts *o;
     json_t *medians, *speedups, *runs, *history, *scaling, *hosts, *datasets, *problems, *sweep_row;
     json_t *warnings;       /* v_warnings: the conditions that change how a cell reads */
+    json_t *spread;         /* versions that differ between the hosts */
     json_t *engines;        /* names, in colour order */
     int nhosts;
     struct buf html, md;
@@ -532,6 +533,80 @@ static void conditions_caveats(struct ctx *c)
     free_cells(cells, 6 * n);
 }
 
+/* The words of a JSON array of strings, space-separated. */
+static char *words_of(const char *json_text)
+{
+    json_t *a = json_loads(json_text ? json_text : "", JSON_DECODE_ANY, NULL);
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+        buf_printf(&b, "%s%s", i ? " " : "", json_string_value(v) ?: "?");
+    json_decref(a);
+    char *s = buf_detach(&b);
+    if (s && *s)
+        return s;
+    free(s);
+    return xstrdup("-");
+}
+
+/* The software each host ran the engines with; a warning when the hosts
+ * ran different versions of a baseline engine's library. */
+static void software_section(struct ctx *c)
+{
+    heading(c, 2, "Software");
+    static const char *const head[] = {"host", "python", "numpy", "numpy SIMD (dispatched)",
+                                       "polars", "duckdb", "rustc", "C compiler"};
+    static const char *const cols[] = {"python_version", "numpy_version", NULL,
+                                       "polars_version", "duckdb_version", "rustc_version",
+                                       "compiler"};
+    size_t i, n = json_array_size(c->hosts);
+    json_t *h;
+    char **cells = xcalloc(8 * n + 1, sizeof *cells);
+    json_array_foreach(c->hosts, i, h) {
+        char **row = &cells[8 * i];
+        row[0] = xstrdup(js(h, "host"));
+        for (int k = 1; k < 8; k++)
+            row[k] = cols[k - 1] ? xstrdup(*js(h, cols[k - 1]) ? js(h, cols[k - 1]) : "-")
+                                 : words_of(js(h, "numpy_simd"));
+    }
+    table(c, head, 8, cells, n);
+    free_cells(cells, 8 * n);
+    /* Which engine each library's version decides. */
+    static const char *const lib_engine[][2] = {
+        {"python", "python-loop"}, {"numpy", "python-numpy"}, {"polars", "python-polars"},
+        {"duckdb", "python-duckdb"}};
+    struct err e = {0};
+    json_t *baselines = store_baselines(c->st, &e);
+    json_t *r;
+    json_array_foreach(c->spread, i, r) {
+        const char *name = js(r, "name"), *engine = NULL;
+        for (size_t k = 0; k < sizeof lib_engine / sizeof lib_engine[0]; k++)
+            if (!strcmp(name, lib_engine[k][0]))
+                engine = lib_engine[k][1];
+        int baseline = 0, ran = 0;
+        const char *task;
+        json_t *v;
+        json_object_foreach(baselines, task, v)
+            baseline |= engine && !strcmp(json_string_value(v) ?: "", engine);
+        size_t k;
+        json_array_foreach(c->engines, k, v)
+            ran |= engine && !strcmp(json_string_value(v) ?: "", engine);
+        char *text = baseline && ran
+            ? xasprintf("WARNING: the hosts ran different versions of %s, the library of the "
+                        "baseline engine %s (%s): its speedups compare different software on "
+                        "each host.", name, engine, js(r, "hosts"))
+            : xasprintf("Note: the hosts ran different versions of %s (%s).", name,
+                        js(r, "hosts"));
+        para(c, text);
+        free(text);
+    }
+    json_decref(baselines);
+    if (n > 1 && json_array_size(c->spread) == 0)
+        para(c, "Every host ran the same versions of the engines' libraries and toolchains.");
+}
+
 static void caveats(struct ctx *c)
 {
     heading(c, 2, "Caveats");
@@ -722,7 +797,8 @@ static int load(struct ctx *c, struct err *e)
     if (!(c->hosts = store_sweep_hardware(st, s, e)) ||
         !(c->datasets = store_sweep_datasets(st, s, e)) ||
         !(c->problems = store_sweep_problems(st, s, e)) ||
-        !(c->warnings = store_sweep_warnings(st, s, e)))
+        !(c->warnings = store_sweep_warnings(st, s, e)) ||
+        !(c->spread = store_sweep_version_spread(st, s, e)))
         return -1;
     json_t *names = json_array();
     json_array_foreach(c->medians, i, r) {
@@ -1068,6 +1144,7 @@ int report_write(struct store *st, int64_t sweep, const char *uuid,
     if (explanations(&c, e) < 0)
         goto out;
     hosts_section(&c);
+    software_section(&c);
     caveats(&c);
     buf_puts(&c.html, "</body></html>\n");
     if (write_doc(o->out, "report.html", &c.html, e) < 0 ||
@@ -1084,6 +1161,7 @@ out:
     json_decref(c.hosts);
     json_decref(c.datasets);
     json_decref(c.problems);
+    json_decref(c.spread);
     json_decref(c.sweep_row);
     json_decref(c.engines);
     json_decref(c.warnings);

@@ -938,6 +938,13 @@ json_t *store_sweep_hardware(struct store *s, int64_t sweep, struct err *e)
         "x.sweep_id = s.sweep_id AND x.host_id = s.host_id) ORDER BY h.name", "i", sweep);
 }
 
+json_t *store_sweep_version_spread(struct store *s, int64_t sweep, struct err *e)
+{
+    return select_rows(s, e,
+        "SELECT name, versions, hosts FROM v_version_spread WHERE sweep_id = ?1 ORDER BY name",
+        "i", sweep);
+}
+
 json_t *store_sweep_datasets(struct store *s, int64_t sweep, struct err *e)
 {
     return select_rows(s, e,

@@ -114,6 +114,9 @@ json_t *store_sweep_runs(struct store *s, int64_t sweep, struct err *e);
 json_t *store_sweep_snapshots(struct store *s, int64_t sweep, struct err *e);
 /* Each host's latest snapshot in a sweep, every column, by host name. */
 json_t *store_sweep_hardware(struct store *s, int64_t sweep, struct err *e);
+/* What differs in version between a sweep's hosts (v_version_spread):
+ * name, versions, hosts ("h1 2.1.0, h2 1.9.0"); by name. */
+json_t *store_sweep_version_spread(struct store *s, int64_t sweep, struct err *e);
 /* The sweep's data sets: host, profile, seed, manifest (JSON text),
  * files_sha, reused, gen_s, regenerated. */
 json_t *store_sweep_datasets(struct store *s, int64_t sweep, struct err *e);

@@ -141,3 +141,29 @@ WITH c AS (
 SELECT s.uuid AS sweep, h.name AS host, w.task, w.engine, w.threads, w.kind, w.reason,
        w.sweep_id, w.host_id
 FROM w JOIN sweeps s ON s.id = w.sweep_id JOIN hosts h ON h.id = w.host_id;
+-- The libraries and toolchains each host ran a sweep with, one row per
+-- (sweep, host, name), from the host's latest snapshot in the sweep.
+CREATE VIEW v_software AS
+WITH s AS (
+    SELECT * FROM host_snapshots x
+    WHERE x.id = (SELECT max(id) FROM host_snapshots y
+                  WHERE y.sweep_id = x.sweep_id AND y.host_id = x.host_id)
+), v AS (
+    SELECT sweep_id, host_id, 'python' AS name, python_version AS version FROM s
+    UNION ALL SELECT sweep_id, host_id, 'numpy', numpy_version FROM s
+    UNION ALL SELECT sweep_id, host_id, 'numpy_simd', numpy_simd FROM s
+    UNION ALL SELECT sweep_id, host_id, 'polars', polars_version FROM s
+    UNION ALL SELECT sweep_id, host_id, 'duckdb', duckdb_version FROM s
+    UNION ALL SELECT sweep_id, host_id, 'rustc', rustc_version FROM s
+    UNION ALL SELECT sweep_id, host_id, 'compiler', compiler FROM s
+)
+SELECT sw.uuid AS sweep, h.name AS host, v.name, v.version, v.sweep_id, v.host_id
+FROM v JOIN sweeps sw ON sw.id = v.sweep_id JOIN hosts h ON h.id = v.host_id;
+
+-- Sweeps whose hosts ran different versions of one library or toolchain
+-- (hosts without it left out): their timings compare different software.
+CREATE VIEW v_version_spread AS
+SELECT sweep, name, count(DISTINCT version) AS versions,
+       group_concat(host || ' ' || version, ', ') AS hosts, sweep_id
+FROM (SELECT * FROM v_software WHERE version IS NOT NULL ORDER BY sweep_id, name, host)
+GROUP BY sweep_id, name HAVING count(DISTINCT version) > 1;
