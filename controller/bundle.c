@@ -124,7 +124,8 @@ static int scan(struct list *l, const char *const *patterns, size_t n, struct er
         if (rc < 0)
             return -1;
     }
-    qsort(l->v, l->n, sizeof *l->v, cmp_entry);
+    if (l->n)
+        qsort(l->v, l->n, sizeof *l->v, cmp_entry);
     return 0;
 }
 
@@ -302,7 +303,8 @@ static struct bundle *bundle_make(const char *target, struct err *e)
             b->rust_note = xstrdup(st.vendor_note);
         }
     }
-    qsort(all.v, all.n, sizeof *all.v, cmp_entry);
+    if (all.n)
+        qsort(all.v, all.n, sizeof *all.v, cmp_entry);
     struct buf m;
     buf_init(&m, 1 << 24);
     buf_printf(&m, "# hotpath bundle for %s\n# build: %s\n", target,

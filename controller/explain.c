@@ -504,8 +504,10 @@ static json_t *top_of(const struct explain_counter *c, long total, int top)
 {
     json_t *a = json_array();
     struct explain_count *v = xmalloc((c->len + 1) * sizeof *v);
-    memcpy(v, c->v, c->len * sizeof *v);
-    qsort(v, c->len, sizeof *v, by_count);
+    if (c->len) {
+        memcpy(v, c->v, c->len * sizeof *v);
+        qsort(v, c->len, sizeof *v, by_count);
+    }
     for (size_t i = 0; i < c->len && (int)i < top; i++)
         json_array_append_new(a, json_pack("{s:s, s:f}", "name", v[i].name, "share",
                                            total > 0 ? (double)v[i].n / (double)total : 0.0));
@@ -587,8 +589,10 @@ json_t *explain_summary(const struct explain *x, const struct explain_times *t, 
     json_object_set_new(o, "shares", sh);
 
     struct explain_lib *libs = xmalloc((x->nlibs + 1) * sizeof *libs);
-    memcpy(libs, x->libs, x->nlibs * sizeof *libs);
-    qsort(libs, x->nlibs, sizeof *libs, by_lib);
+    if (x->nlibs) {
+        memcpy(libs, x->libs, x->nlibs * sizeof *libs);
+        qsort(libs, x->nlibs, sizeof *libs, by_lib);
+    }
     json_t *la = json_array();
     const struct explain_lib *lead_lib = NULL;
     for (size_t i = 0; i < x->nlibs; i++) {
