@@ -53,7 +53,7 @@ LIBS    := $(JANSSON_LIBS) -lm
 CTL_LIBS := -lsqlite3 -lcurl -lssh2 $(JANSSON_DYN) -lm
 
 COMMON_SRC := common/xmalloc.c common/err.c common/buf.c common/sha256.c common/check.c \
-              common/proc.c common/exe.c common/cpu.c common/clock.c \
+              common/proc.c common/quantile.c common/exe.c common/cpu.c common/clock.c \
               common/strset.c
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 GEN_OBJ    := $(B)/workloads/gen/gen.o

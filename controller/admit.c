@@ -1,4 +1,5 @@
 #include "admit.h"
+#include "hotpath.h"
 #include "proto.h"
 #include "../common/xmalloc.h"
 
@@ -34,16 +35,6 @@ void admit_free(struct admit_plan *p)
     memset(p, 0, sizeof *p);
 }
 
-static int in_list(json_t *list, const char *s)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v)
-        if (json_is_string(v) && !strcmp(json_string_value(v), s))
-            return 1;
-    return 0;
-}
-
 static json_t *engine_named(json_t *engines, const char *name)
 {
     size_t i;
@@ -69,7 +60,7 @@ int admit_run(const struct admit_plan *p, const struct proto_run *r, long cores,
         snprintf(why, n, "engine '%s' is not in the plan", r->engine);
         return -1;
     }
-    if (!in_list(p->tasks, r->task) || !in_list(json_object_get(eng, "tasks"), r->task)) {
+    if (!hp_json_has_string(p->tasks, r->task) || !hp_json_has_string(json_object_get(eng, "tasks"), r->task)) {
         snprintf(why, n, "task '%s' of engine '%s' is not in the plan", r->task, r->engine);
         return -1;
     }

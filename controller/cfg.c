@@ -316,16 +316,6 @@ int cfg_select_hosts(struct cfg *c, json_t *names, struct err *e)
     return 0;
 }
 
-static int in_list(json_t *list, const char *s)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v)
-        if (json_is_string(v) && !strcmp(json_string_value(v), s))
-            return 1;
-    return 0;
-}
-
 /* An engine of the user's: known keys and tasks, a command, and a name of
  * its own. A built-in name (the reference above all) would take the place
  * of the engine whose results every other run is checked against. */
@@ -410,7 +400,7 @@ int cfg_check_sweep(struct cfg *c, json_t *registry, struct err *e)
     json_array_foreach(known_engines, i, v)
         json_array_append(names, json_object_get(v, "name"));
     json_array_foreach(engines, i, v) {
-        if (!json_is_string(v) || !in_list(names, json_string_value(v))) {
+        if (!json_is_string(v) || !hp_json_has_string(names, json_string_value(v))) {
             json_decref(names);
             return err_set(e, 1, "%s: 'sweep.engines[%zu]': unknown engine '%s'", c->path, i,
                            json_is_string(v) ? json_string_value(v) : "?");

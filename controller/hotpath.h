@@ -18,6 +18,8 @@ extern struct cli cli;
 
 /* The folder holding bin/, workloads/ and configs/. */
 const char *hp_root(void);
+/* 1 when the JSON array list holds the string s. */
+int hp_json_has_string(json_t *list, const char *s);
 
 /* Opens --db read-only, or exits with why. */
 int hp_open_readonly(struct store **st);

@@ -1,24 +1,18 @@
 #include "stats.h"
+#include "../common/quantile.h"
 #include "../common/xmalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 double stats_median(double *v, size_t n)
 {
     if (n == 0)
         return NAN;
-    qsort(v, n, sizeof *v, cmp_double);
-    double pos = (double)(n - 1) * 0.5;
-    size_t lo = (size_t)pos, hi = lo + 1 < n ? lo + 1 : lo;
-    return v[lo] + (v[hi] - v[lo]) * (pos - (double)lo);
+    qsort(v, n, sizeof *v, quantile_cmp);
+    return quantile_sorted(v, n, 0.5);
 }
 
 struct item {
@@ -28,7 +22,7 @@ struct item {
 
 static int cmp_item(const void *a, const void *b)
 {
-    return cmp_double(&((const struct item *)a)->v, &((const struct item *)b)->v);
+    return quantile_cmp(&((const struct item *)a)->v, &((const struct item *)b)->v);
 }
 
 /* P(U <= u) under the null, by counting arrangements: f(i, j, u) = number

@@ -1,5 +1,6 @@
 /* The only code that talks to gnuplot. */
 #include "plot.h"
+#include "../common/quantile.h"
 #include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/proc.h"
@@ -286,19 +287,6 @@ int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n,
     return render(c, &d, &body, e);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Linear interpolation between order statistics (as NumPy and v_medians). */
-static double quantile(const double *v, size_t n, double q)
-{
-    double pos = (double)(n - 1) * q;
-    size_t lo = (size_t)pos, hi = lo + 1 < n ? lo + 1 : lo;
-    return v[lo] + (v[hi] - v[lo]) * (pos - (double)lo);
-}
 
 /* The y range of every series, padded, with plain-unit tics. */
 static void series_yrange(struct buf *b, const struct plot_chart *c,
@@ -333,10 +321,10 @@ int plot_boxes(const struct plot_chart *c, const struct plot_series *ser, size_t
             continue;
         double *v = xmalloc(ser[i].n * sizeof *v);
         memcpy(v, ser[i].y, ser[i].n * sizeof *v);
-        qsort(v, ser[i].n, sizeof *v, cmp_double);
+        qsort(v, ser[i].n, sizeof *v, quantile_cmp);
         buf_printf(&d, "%zu\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%d\n", i + 1,
-                   quantile(v, ser[i].n, 0.25), v[0], v[ser[i].n - 1],
-                   quantile(v, ser[i].n, 0.75), quantile(v, ser[i].n, 0.5), ser[i].color);
+                   quantile_sorted(v, ser[i].n, 0.25), v[0], v[ser[i].n - 1],
+                   quantile_sorted(v, ser[i].n, 0.75), quantile_sorted(v, ser[i].n, 0.5), ser[i].color);
         free(v);
     }
     /* Index 1: every run, jittered sideways so equal times stay visible. */

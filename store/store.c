@@ -1,4 +1,5 @@
 #include "store.h"
+#include "../common/quantile.h"
 #include "../common/buf.h"
 #include "../common/clock.h"
 #include "../common/err.h"
@@ -676,20 +677,6 @@ static json_t *column_json(sqlite3_stmt *st, int c)
 
 /* ---- cell statistics ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Linear interpolation between order statistics, as v_cells_dirty and
- * NumPy's default. */
-static double quantile(const double *v, size_t n, double q)
-{
-    double pos = (double)(n - 1) * q;
-    size_t lo = (size_t)pos, hi = lo + 1 < n ? lo + 1 : lo;
-    return v[lo] + (v[hi] - v[lo]) * (pos - (double)lo);
-}
 
 struct cell_key {
     int64_t sweep, host, threads;
@@ -716,7 +703,7 @@ static int cell_values(struct store *s, sqlite3_stmt *st, const struct cell_key 
     }
     if (rc != SQLITE_DONE)
         return db_err(s, e, "read a cell's runs");
-    qsort(*v, *n, sizeof **v, cmp_double);
+    qsort(*v, *n, sizeof **v, quantile_cmp);
     return 0;
 }
 
@@ -782,9 +769,9 @@ int store_refresh_cells(struct store *s, long *count, struct err *e)
             for (size_t k = 0; k < n; k++)
                 ss += (v[k] - mean) * (v[k] - mean);
             sqlite3_bind_int64(st, 6, (sqlite3_int64)n);
-            sqlite3_bind_double(st, 7, quantile(v, n, 0.5));
-            sqlite3_bind_double(st, 8, quantile(v, n, 0.25));
-            sqlite3_bind_double(st, 9, quantile(v, n, 0.75));
+            sqlite3_bind_double(st, 7, quantile_sorted(v, n, 0.5));
+            sqlite3_bind_double(st, 8, quantile_sorted(v, n, 0.25));
+            sqlite3_bind_double(st, 9, quantile_sorted(v, n, 0.75));
             sqlite3_bind_double(st, 10, v[0]);
             sqlite3_bind_double(st, 11, v[n - 1]);
             sqlite3_bind_double(st, 12, mean);
