@@ -197,6 +197,17 @@ TEST(test_sweep_plan)
     free(text);
     json_decref(back);
     json_decref(hp);
+    /* A sweep with 160,000 runs stored still gets a plan the agent takes
+     * (at most 4 MiB): past a bound the agent reads its own journal. */
+    json_t *many = json_array();
+    for (int i = 0; i < 160000; i++)
+        json_array_append_new(many, json_pack("[s, s, i, i]", "stream-score", "python-loop",
+                                              1 + i % 4, i / 4));
+    hp = sweep_host_plan(plan, "h1", NULL);
+    text = sweep_plan_text(hp, many);
+    CHECK(text && strlen(text) < 4u * 1024 * 1024);
+    free(text);
+    json_decref(hp);
     char u[37];
     sweep_uuid(u);
     CHECK(strlen(u) == 36 && u[8] == '-' && u[14] == '4' && strspn(u, "0123456789abcdef-") == 36);
