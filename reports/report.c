@@ -937,8 +937,17 @@ static void summary(struct ctx *c, json_t *baselines)
                     store_cell_times(c->st, c->sweep, host, task, js(second, "engine"),
                                      json_integer_value(json_object_get(second, "threads")),
                                      &vb, &nb, &e) == 0) {
+                    /* The smallest two-sided p an exact test can give is
+                     * 2 / C(na + nb, na): with fewer runs than that needs, no
+                     * lead could pass, so say so rather than call it noise. */
+                    double ways = 1;
+                    for (size_t k = 1; k <= na; k++)
+                        ways = ways * (double)(nb + k) / (double)k;
                     double p = stats_mann_whitney(va, na, vb, nb);
-                    if (p >= 0.05)
+                    if (2 / ways >= 0.05)
+                        buf_printf(&b, ", too few runs (%zu and %zu) for a Mann-Whitney test "
+                                   "to tell it from the noise", na, nb);
+                    else if (p >= 0.05)
                         buf_printf(&b, ", but that lead is within the noise (Mann-Whitney "
                                    "p = %.2g)", p);
                     free(vb);
