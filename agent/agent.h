@@ -29,6 +29,9 @@ double agent_host_busy_s(void);
 const char *agent_root(void);
 const char *agent_home(void);
 const char *agent_default_python(void);
+/* The first line of a small file, without its line end (caller frees), or
+ * NULL when it cannot be read. */
+char *agent_file_line(const char *path);
 /* mkdir -p; -1 with errno set. */
 int agent_mkdirs(const char *path);
 

@@ -30,15 +30,8 @@ static char *sys_path(const char *path)
 static char *sys_line(const char *path)
 {
     char *p = sys_path(path);
-    FILE *f = fopen(p, "r");
+    char *s = agent_file_line(p);
     free(p);
-    if (!f)
-        return NULL;
-    char buf[512];
-    char *s = fgets(buf, sizeof buf, f) ? xstrdup(buf) : NULL;
-    fclose(f);
-    if (s)
-        s[strcspn(s, "\r\n")] = '\0';
     return s;
 }
 

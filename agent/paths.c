@@ -4,6 +4,7 @@
 
 #include <libgen.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,4 +42,17 @@ const char *agent_default_python(void)
         python = xstrdup("python3");
     }
     return python;
+}
+
+char *agent_file_line(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char line[512];
+    char *s = fgets(line, sizeof line, f) ? xstrdup(line) : NULL;
+    fclose(f);
+    if (s)
+        s[strcspn(s, "\r\n")] = '\0';
+    return s;
 }

@@ -378,15 +378,8 @@ static char *why_not_built(const char *argv0)
     if (!base)
         return NULL;
     char *path = xasprintf("%s/build/why-%s", agent_root(), base + 1);
-    FILE *f = fopen(path, "r");
+    char *why = agent_file_line(path);
     free(path);
-    if (!f)
-        return NULL;
-    char line[512];
-    char *why = fgets(line, sizeof line, f) ? xstrdup(line) : NULL;
-    fclose(f);
-    if (why)
-        why[strcspn(why, "\n")] = '\0';
     return why;
 }
 
