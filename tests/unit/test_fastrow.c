@@ -85,7 +85,9 @@ TEST(FASTROW_TEST)
             int agree = 0;
             memset(buf, '\n', sizeof buf);
             memcpy(buf, samples[shape][s], strlen(samples[shape][s]));
-            CHECK(both(shape, buf, &agree) && agree);        /* valid lines go fast */
+            CHECK(both(shape, buf, &agree) && agree,
+                  "every valid sample line is taken by the fast parser with the exact "
+                  "parser's values and line end");
             for (int m = 0; m < 20000; m++) {
                 size_t len = strlen(samples[shape][s]);
                 memset(buf, '\n', sizeof buf);
@@ -116,7 +118,8 @@ TEST(FASTROW_TEST)
             }
         }
     }
-    CHECK(taken > 10000);       /* many mutants are still valid lines */
+    CHECK(taken > 10000,
+          "thousands of the random mutants are still valid lines the fast parser takes");
     /* Every name of every list sits in its home slot: one probe. */
     static const struct {
         const char *const *names;
@@ -127,9 +130,11 @@ TEST(FASTROW_TEST)
         struct fr_names t;
         fr_names_init(&t, lists[l].names, lists[l].n);
         for (int i = 0; i < lists[l].n; i++)
-            CHECK(t.slot[fr_hash(t.w0[i])] == i);
+            CHECK(t.slot[fr_hash(t.w0[i])] == i,
+                  "every name of every list sits in the home slot its first word hashes to, "
+                  "so one probe finds it");
     }
-    CHECK(bad == 0);
+    CHECK(bad == 0, "no mutant the fast parser takes is read differently from the exact parser");
     /* Too long for the fast path: a 17-digit field, a 70-byte line. */
     static const char *const slow[] = {
         "12345678901234567,1,view,0.00\n",
@@ -139,10 +144,13 @@ TEST(FASTROW_TEST)
     int field = 0;
     memset(buf, '\n', sizeof buf);
     memcpy(buf, slow[0], strlen(slow[0]));
-    CHECK(!fr_stream(buf, &st_types, &r) && row_stream(buf, &r, &field));
+    CHECK(!fr_stream(buf, &st_types, &r) && row_stream(buf, &r, &field),
+          "a 17-digit field is left to the exact parser, which still reads the line");
     memset(buf, '\n', sizeof buf);
     memcpy(buf, slow[1], strlen(slow[1]));
-    CHECK(!fr_facts_groupby(buf, &r) && row_facts_groupby(buf, &r, &field));
+    CHECK(!fr_facts_groupby(buf, &r) && row_facts_groupby(buf, &r, &field),
+          "a line longer than the fast path's window is left to the exact parser, which still "
+          "reads it");
 }
 
 /* vexp_block (vectorised in the v3 build) against libm. */
@@ -172,12 +180,16 @@ TEST(FASTROW_TEST_EXP)
         double e = fabs(x[i] - want[i]) / want[i];
         worst = e > worst ? e : worst;
     }
-    CHECK(worst < 5e-16);
-    CHECK(x[0] == 1.0 && x[1] == 1.0);
+    CHECK(worst < 5e-16,
+          "vexp_block is within 5e-16 relative error of libm's exp on edge and random inputs");
+    CHECK(x[0] == 1.0 && x[1] == 1.0, "vexp_block gives exactly 1 for exp(0) and exp(-0)");
     double tiny[5] = {-708.5, -745.0, -1000.0, -1e308, 0.0};
     vexp_block(tiny, 5);
     /* 0 or libm's subnormal: either way too small to change a sum with 0.1 */
     for (int k = 0; k < 4; k++)
-        CHECK(tiny[k] >= 0.0 && tiny[k] < 1e-307 && (VEXP_VECTOR ? tiny[k] == 0.0 : 1));
-    CHECK(tiny[4] == 1.0);
+        CHECK(tiny[k] >= 0.0 && tiny[k] < 1e-307 && (VEXP_VECTOR ? tiny[k] == 0.0 : 1),
+              "exp of very negative inputs is 0 or a subnormal, and exactly 0 in the vector "
+              "build");
+    CHECK(tiny[4] == 1.0,
+          "exp(0) after very negative inputs in the same block is still exactly 1");
 }

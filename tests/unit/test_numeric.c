@@ -77,8 +77,11 @@ TEST(test_numeric_point)
         worst = e > worst ? e : worst;
     }
     /* Worst near the antipode, where asin is ill-conditioned for libm too. */
-    CHECK(worst < 1e-12);
-    CHECK(num_fast_distance(40.7128, -74.0060) == 0.0);
+    CHECK(worst < 1e-12,
+          "the fast distance is within 1e-12 relative error of libm's haversine everywhere, "
+          "poles and antipode included");
+    CHECK(num_fast_distance(40.7128, -74.0060) == 0.0,
+          "the distance from the reference point to itself is exactly 0");
     free(lat);
     free(lon);
 }
@@ -95,28 +98,38 @@ TEST(test_numeric_kernels)
             SKIP("the AVX2+FMA kernel: this CPU has no AVX2 and FMA");
             continue;
         }
-        CHECK(rc == -1);
-        CHECK(same_stats(&got, &want));
+        CHECK(rc == -1, "a kernel over finite points reports no bad row (-1)");
+        CHECK(same_stats(&got, &want),
+              "a kernel's count, low, high, mean, min, max and spread match the two-pass libm "
+              "reference");
         /* Sizes that leave a tail in the last block. */
         for (uint64_t m = 1; m < 1030; m += 341) {
             struct num_part part = {0}, ref = reference(lat, lon, m);
-            CHECK(num_kernel_impl(lat, lon, m, &part, (enum num_impl)impl) == -1);
-            CHECK(same_stats(&part, &ref));
+            CHECK(num_kernel_impl(lat, lon, m, &part, (enum num_impl)impl) == -1,
+                  "a kernel over a size that leaves a tail in the last block reports no bad row");
+            CHECK(same_stats(&part, &ref),
+                  "a kernel's statistics stay right when the last block is partial");
         }
         /* Out of range but finite: that block goes through libm. */
         double la = lat[5000], lo = lon[7001], lo2 = lon[3001];
         lat[5000] = 135.0;
         lon[7001] = -700.0;
         struct num_part odd = {0}, odd_want = reference(lat, lon, n);
-        CHECK(num_kernel_impl(lat, lon, n, &odd, (enum num_impl)impl) == -1);
-        CHECK(same_stats(&odd, &odd_want));
+        CHECK(num_kernel_impl(lat, lon, n, &odd, (enum num_impl)impl) == -1,
+              "out-of-range but finite coordinates are not reported as bad rows");
+        CHECK(same_stats(&odd, &odd_want),
+              "a block with out-of-range coordinates goes through libm and gives the "
+              "reference statistics");
         /* Non-finite: the first one is named, whichever column it is in. */
         lat[5000] = NAN;
         lon[3001] = INFINITY;
         struct num_part bad = {0};
-        CHECK(num_kernel_impl(lat, lon, n, &bad, (enum num_impl)impl) == 3001);
+        CHECK(num_kernel_impl(lat, lon, n, &bad, (enum num_impl)impl) == 3001,
+              "the first non-finite row is named even when it is a longitude and a later "
+              "latitude is NaN too");
         lon[3001] = lon[3002];
-        CHECK(num_kernel_impl(lat, lon, n, &bad, (enum num_impl)impl) == 5000);
+        CHECK(num_kernel_impl(lat, lon, n, &bad, (enum num_impl)impl) == 5000,
+              "a NaN latitude is named once the infinite longitude before it is gone");
         lat[5000] = la;
         lon[7001] = lo;
         lon[3001] = lo2;

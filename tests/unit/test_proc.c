@@ -59,16 +59,20 @@ TEST(test_proc_spawn)
     char *missing[] = {"/nonexistent/hotpath-no-such-program", NULL};
     struct proc_spawn_opts o = {.argv = missing, .in = PROC_PIPE, .out = PROC_PIPE,
                                 .err = PROC_PIPE};
-    CHECK(proc_spawn(&o, &c, &ee, &e) < 0 && ee == ENOENT && strstr(e.msg, "cannot run"));
+    CHECK(proc_spawn(&o, &c, &ee, &e) < 0 && ee == ENOENT && strstr(e.msg, "cannot run"),
+          "a program that does not exist is reported as ENOENT with \"cannot run\" in the "
+          "message");
     char *nopath[] = {"hotpath-no-such-program-in-path", NULL};
     o.argv = nopath;
-    CHECK(proc_spawn(&o, &c, &ee, &e) < 0 && ee == ENOENT);
+    CHECK(proc_spawn(&o, &c, &ee, &e) < 0 && ee == ENOENT,
+          "a program name not found in PATH is reported as ENOENT");
     /* A working directory that does not exist is reported as exec errors are. */
     char *sh[] = {"sh", "-c", "exit 0", NULL};
     o.argv = sh;
     o.dir = "/nonexistent/dir";
-    CHECK(proc_spawn(&o, &c, &ee, &e) < 0 && ee == ENOENT);
-    CHECK(open_fds() == before);    /* no descriptor left behind by a failure */
+    CHECK(proc_spawn(&o, &c, &ee, &e) < 0 && ee == ENOENT,
+          "a working directory that does not exist is reported as exec errors are (ENOENT)");
+    CHECK(open_fds() == before, "a failed spawn leaves no descriptor behind");
 
     /* The environment is built before the fork: added and replaced names. */
     setenv("HP_TEST_REPLACED", "old", 1);
@@ -78,22 +82,26 @@ TEST(test_proc_spawn)
                            .err_cap = 4096};
     struct proc_result r;
     CHECK(proc_run(&po, &r, &e) == 0 && r.exited && r.exit_code == 0 &&
-          !strcmp(r.out.data, "a b|new"));
+          !strcmp(r.out.data, "a b|new"),
+          "the child's environment has the added name and the replaced value, built before "
+          "the fork");
     proc_result_free(&r);
     unsetenv("HP_TEST_REPLACED");
 
     /* proc_run reports a command that cannot start as before: 127. */
     po = (struct proc_opts){.argv = missing, .timeout_s = 30, .out_cap = 64, .err_cap = 64};
-    CHECK(proc_run(&po, &r, &e) == 0 && r.exec_errno == ENOENT && r.exit_code == 127);
+    CHECK(proc_run(&po, &r, &e) == 0 && r.exec_errno == ENOENT && r.exit_code == 127,
+          "proc_run reports a command that cannot start as exit code 127 with its errno");
     proc_result_free(&r);
 
     /* stdin text reaches the child. */
     char *cat[] = {"cat", NULL};
     po = (struct proc_opts){.argv = cat, .timeout_s = 30, .out_cap = 64, .err_cap = 64,
                             .in = "plan text"};
-    CHECK(proc_run(&po, &r, &e) == 0 && !strcmp(r.out.data, "plan text"));
+    CHECK(proc_run(&po, &r, &e) == 0 && !strcmp(r.out.data, "plan text"),
+          "text given as stdin reaches the child");
     proc_result_free(&r);
-    CHECK(open_fds() == before);    /* nor by a run */
+    CHECK(open_fds() == before, "a finished run leaves no descriptor behind");
 }
 
 TEST(test_proc_write_epipe)
@@ -102,19 +110,22 @@ TEST(test_proc_write_epipe)
      * that kills the process: the disposition stays the default. */
     struct sigaction old;
     sigaction(SIGPIPE, NULL, &old);
-    CHECK(old.sa_handler == SIG_DFL);
+    CHECK(old.sa_handler == SIG_DFL,
+          "nothing has made the process ignore SIGPIPE: its disposition is the default");
     int p[2];
-    CHECK(pipe(p) == 0);
+    CHECK(pipe(p) == 0, "a pipe for the broken-reader test is made");
     close(p[0]);
     errno = 0;
-    CHECK(proc_write_all(p[1], "x", 1) < 0 && errno == EPIPE);
+    CHECK(proc_write_all(p[1], "x", 1) < 0 && errno == EPIPE,
+          "writing to a pipe whose reader is gone is an EPIPE error of that write");
     close(p[1]);
     sigset_t pending;
     sigpending(&pending);
-    CHECK(sigismember(&pending, SIGPIPE) == 0);     /* consumed, not left pending */
+    CHECK(sigismember(&pending, SIGPIPE) == 0,
+          "the SIGPIPE of the failed write is consumed, not left pending");
     sigset_t mask;
     pthread_sigmask(SIG_SETMASK, NULL, &mask);
-    CHECK(sigismember(&mask, SIGPIPE) == 0);        /* and the mask is back */
+    CHECK(sigismember(&mask, SIGPIPE) == 0, "the signal mask is restored after the write");
 }
 
 static pid_t run_with_grandchild(const char *script, struct proc_result *r)
@@ -133,22 +144,27 @@ TEST(test_proc_group_killed)
     /* An engine that leaves a process behind: it dies with the run. */
     struct proc_result r;
     pid_t g = run_with_grandchild("sleep 30 >/dev/null 2>&1 </dev/null & echo $!", &r);
-    CHECK(g > 0 && r.exited && r.exit_code == 0 && !r.timed_out);
-    CHECK(g > 0 && gone_soon(g));
+    CHECK(g > 0 && r.exited && r.exit_code == 0 && !r.timed_out,
+          "an engine that leaves a background process behind still ends normally, without a "
+          "timeout");
+    CHECK(g > 0 && gone_soon(g), "the process an engine left behind is killed with the run");
     proc_result_free(&r);
     /* One that keeps the engine's stdout open: the run still ends when the
      * engine exits, not at the timeout, and the straggler is killed. */
     g = run_with_grandchild("sleep 30 & echo $!", &r);
-    CHECK(g > 0 && r.exited && r.exit_code == 0 && !r.timed_out);
-    CHECK(g > 0 && gone_soon(g));
+    CHECK(g > 0 && r.exited && r.exit_code == 0 && !r.timed_out,
+          "an engine whose straggler keeps stdout open ends when the engine exits, not at the "
+          "timeout");
+    CHECK(g > 0 && gone_soon(g), "the straggler that kept stdout open is killed");
     proc_result_free(&r);
     /* A timed-out run takes its whole group with it too. */
     char *argv[] = {"sh", "-c", "sleep 30 & echo $!; sleep 30", NULL};
     struct proc_opts o = {.argv = argv, .timeout_s = 0.5, .grace_s = 0.2, .out_cap = 64,
                           .err_cap = 64};
     struct err e = {0};
-    CHECK(proc_run(&o, &r, &e) == 0 && r.timed_out);
+    CHECK(proc_run(&o, &r, &e) == 0 && r.timed_out,
+          "a run past its timeout is reported as timed out");
     g = (pid_t)atoi(r.out.data);
-    CHECK(g > 0 && gone_soon(g));
+    CHECK(g > 0 && gone_soon(g), "a timed-out run takes its whole process group with it");
     proc_result_free(&r);
 }
