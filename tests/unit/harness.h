@@ -13,7 +13,8 @@ extern int harness_passed, harness_failed, harness_skipped;
 #define CHECK(...) \
     HARNESS_PICK(__VA_ARGS__, HARNESS_CHECKN, HARNESS_CHECK2, HARNESS_CHECK1, )(__VA_ARGS__)
 #define HARNESS_PICK(a, b, c, which, ...) which
-#define HARNESS_CHECK1(cond) HARNESS_CHECK2(cond, "(no sentence yet)")
+#define HARNESS_CHECK1(cond) \
+    _Static_assert(0, "CHECK takes a sentence: CHECK(cond, \"what must hold\")")
 #define HARNESS_CHECKN(...) \
     _Static_assert(0, "CHECK takes a condition and one sentence")
 #define HARNESS_CHECK2(cond, what) do { \
