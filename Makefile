@@ -54,7 +54,7 @@ CTL_LIBS := -lsqlite3 -lcurl -lssh2 $(JANSSON_DYN) -lm
 
 COMMON_SRC := common/xmalloc.c common/err.c common/buf.c common/sha256.c common/check.c \
               common/proc.c common/quantile.c common/exe.c common/cpu.c common/clock.c \
-              common/strset.c
+              common/strset.c common/sample.c
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 GEN_OBJ    := $(B)/workloads/gen/gen.o
 ENGINE_OBJ := $(B)/workloads/c/csv.o $(B)/workloads/c/tasks.o

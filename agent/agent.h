@@ -8,6 +8,7 @@
 #endif
 
 int agent_check(int argc, char **argv);
+int agent_explain(int argc, char **argv);
 int agent_probe(int argc, char **argv);
 int agent_gen(int argc, char **argv);
 int agent_run(int argc, char **argv);

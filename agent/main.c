@@ -24,6 +24,8 @@ static const struct agent_cmd {
      agent_bundle_verify},
     {"bundle-seal", "bundle-seal",
      "record the binaries this host built into its bundle (MANIFEST.built)", agent_bundle_seal},
+    {"explain", "explain [--python P] [--rate N] [--threads N] [--subprocesses] -- CMD...",
+     "run a program under a sampler, print the raw samples and its times", agent_explain},
     {"check", "check --task TASK --threads N --expected FILE < OUTPUT",
      "validate one engine's output against an expected result", agent_check},
 };

@@ -1,130 +1,34 @@
-/* hotpath explain: run a program under a sampler and say where its time
- * went (explain.c classifies; this file runs things and prints). */
+/* hotpath explain: run a program under a sampler, on this machine or on a
+ * configured host (through its agent: `hotpath-agent explain`), and say
+ * where its time went. common/sample.c runs things on whichever machine;
+ * explain.c classifies what came back; this file words and prints it. */
+#include "cfg.h"
 #include "hotpath.h"
 #include "explain.h"
-#include "../common/buf.h"
-#include "../common/clock.h"
+#include "transport.h"
 #include "../common/err.h"
-#include "../common/proc.h"
+#include "../common/sample.h"
 #include "../common/xmalloc.h"
 #include "../store/store.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdarg.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define PYSPY_PIN "0.4.3"
 #define MIN_SAMPLES 200
+/* What a host's agent may send back: raw samples of a long program. */
+#define HOST_OUT_CAP (192u << 20)
 
 struct explain_opts {
     const char *host;
     int threads, subprocesses, rate, top, store;
     char **argv;
 };
-
-static int executable(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
-}
-
-/* A program on PATH (or a path), resolved; NULL when not found. */
-static char *which(const char *name)
-{
-    if (strchr(name, '/'))
-        return executable(name) ? xstrdup(name) : NULL;
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/bin:/bin";
-    while (*path) {
-        size_t n = strcspn(path, ":");
-        char *p = xasprintf("%.*s/%s", (int)n, path, name);
-        if (executable(p))
-            return p;
-        free(p);
-        path += n + (path[n] == ':');
-    }
-    return NULL;
-}
-
-/* py-spy: $HOTPATH_PYSPY, the pinned .venv's, the one beside the program's
- * interpreter (a user's own venv), then PATH. */
-static char *find_pyspy(const char *prog)
-{
-    const char *env = getenv("HOTPATH_PYSPY");
-    if (env && *env)
-        return executable(env) ? xstrdup(env) : NULL;
-    char *p = xasprintf("%s/.venv/bin/py-spy", hp_root());
-    if (executable(p))
-        return p;
-    free(p);
-    char *exe = which(prog);
-    if (exe) {
-        char *slash = strrchr(exe, '/');
-        p = xasprintf("%.*s/py-spy", (int)(slash - exe), exe);
-        free(exe);
-        if (executable(p))
-            return p;
-        free(p);
-    }
-    return which("py-spy");
-}
-
-static int python_name(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    return !strncmp(b, "python", 6) || !strncmp(b, "pypy", 4);
-}
-
-/* Whether a program is a Python interpreter, or a script that one runs. */
-static int looks_python(const char *path)
-{
-    char real[PATH_MAX];
-    if (python_name(path) || (realpath(path, real) && python_name(real)))
-        return 1;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[256] = "";
-    int py = fgets(line, sizeof line, f) && !strncmp(line, "#!", 2) && strstr(line, "python");
-    fclose(f);
-    return py;
-}
-
-static int ptrace_scope(void)
-{
-    FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
-    int v = -1;
-    if (f) {
-        if (fscanf(f, "%d", &v) != 1)
-            v = -1;
-        fclose(f);
-    }
-    return v;
-}
-
-static char *slurp(const char *path, size_t cap)
-{
-    struct buf b;
-    buf_init(&b, cap);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        (void)buf_read(&b, f);
-        fclose(f);
-    }
-    buf_add(&b, "", 0);
-    return buf_detach(&b);
-}
 
 static char *command_line(char **argv)
 {
@@ -151,50 +55,36 @@ static void note(json_t *notes, const char *fmt, ...)
     json_array_append_new(notes, json_string(s));
 }
 
-static int spawn_sampler(char **argv, const char *log, int *pid, struct err *e)
+static double num(json_t *o, const char *k)
 {
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return err_set(e, 1, "%s: %s", log, strerror(errno));
-    struct proc_spawn_opts s = {.argv = argv, .in = PROC_NULL, .out = fd, .err = fd};
-    struct proc_child ch;
-    int rc = proc_spawn(&s, &ch, NULL, e);
-    close(fd);
-    *pid = ch.pid;
-    return rc;
+    return json_number_value(json_object_get(o, k));
 }
 
-/* Waits for the program, with its CPU times. */
-static int wait_program(int pid, int *status, double *user_s, double *sys_s)
+static const char *str(json_t *o, const char *k)
 {
-    struct rusage ru;
-    memset(&ru, 0, sizeof ru);
-    pid_t w;
-    while ((w = wait4(pid, status, 0, &ru)) < 0 && errno == EINTR)
-        ;
-    *user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-    *sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    return w == pid ? 0 : -1;
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
 }
 
-/* Why py-spy could not sample, in words a user can act on. */
-static void pyspy_failed(const char *log, json_t *notes)
+/* Why py-spy could not sample, in words a user can act on; where is "" for
+ * this machine, else " on HOST". */
+static void pyspy_failed(json_t *res, const char *where, json_t *notes)
 {
-    if (strstr(log, "ermission denied") || strstr(log, "not permitted") ||
-        strstr(log, "root")) {
-        int scope = ptrace_scope();
-#ifdef __APPLE__
-        note(notes, "sampling not permitted: on macOS py-spy needs root (sudo hotpath "
-                    "explain ...)");
-#else
-        if (scope > 0)
-            note(notes, "sampling not permitted: kernel.yama.ptrace_scope is %d; run as "
-                        "root, or `sudo sysctl kernel.yama.ptrace_scope=%d`", scope,
-                 scope > 1 ? 1 : 0);
+    const char *log = str(res, "sampler_log");
+    if (strstr(log, "ermission denied") || strstr(log, "ermission Denied") ||
+        strstr(log, "not permitted") || strstr(log, "root")) {
+        int scope = (int)json_integer_value(json_object_get(res, "ptrace_scope"));
+        if (!strcmp(str(res, "os"), "Darwin"))
+            note(notes, "sampling not permitted%s: on macOS py-spy needs root (sudo hotpath "
+                        "explain ...%s)", where, *where ? ", or a host user that may sudo" : "");
+        else if (scope > 0)
+            note(notes, "sampling not permitted%s (ptrace refused): kernel.yama.ptrace_scope "
+                        "is %d; run as root, or `sudo sysctl kernel.yama.ptrace_scope=%d`",
+                 where, scope, scope > 1 ? 1 : 0);
         else
-            note(notes, "sampling not permitted (ptrace refused: a container without "
-                        "CAP_SYS_PTRACE?); run as root or allow ptrace");
-#endif
+            note(notes, "sampling not permitted%s (ptrace refused: a container without "
+                        "CAP_SYS_PTRACE?); run as root, or allow ptrace (docker run "
+                        "--cap-add=SYS_PTRACE)", where);
     } else if (strstr(log, "python version") || strstr(log, "python interpreter")) {
         note(notes, "py-spy found no Python interpreter in the program; if it starts "
                     "Python programs, give --subprocesses");
@@ -204,64 +94,185 @@ static void pyspy_failed(const char *log, json_t *notes)
             for (l = log; *l == '\n' || !strncmp(l, "py-spy>", 7); l += strcspn(l, "\n"))
                 l += *l == '\n';
         if (*l)
-            note(notes, "py-spy failed: %.*s", (int)strcspn(l, "\n"), l);
+            note(notes, "py-spy failed%s: %.*s", where, (int)strcspn(l, "\n"), l);
         else
             note(notes, "py-spy saw no Python running (too short a program?)");
     }
 }
 
-static int read_lines(const char *path, struct explain *x, int perf, const char *prog)
+/* The program run here: py-spy is $HOTPATH_PYSPY, the pinned .venv's, the
+ * one beside the program's interpreter (a user's own venv), then PATH's. */
+static json_t *sample_here(const struct explain_opts *o)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        if (line[0] == '\n')
-            continue;
-        if (perf)
-            explain_add_perf(x, line, prog);
-        else
-            explain_add_pyspy(x, line);
-    }
-    free(line);
-    fclose(f);
-    return 0;
-}
-
-static void perf_samples(const char *dir, struct explain *x, const char *prog, json_t *notes)
-{
-    char *data = xasprintf("%s/perf.data", dir), *out = xasprintf("%s/perf.txt", dir);
-    char *argv[] = {"perf", "script", "-i", data, "-F", "ip,sym,dso", NULL};
-    struct proc_opts o = {.argv = argv, .timeout_s = 120, .out_cap = 256u << 20,
-                          .err_cap = 4096};
-    struct proc_result r;
+    const char *env = getenv("HOTPATH_PYSPY");
+    char *venv = xasprintf("%s/.venv/bin", hp_root());
+    char *pyspy = env && *env ? (sample_executable(env) ? xstrdup(env) : NULL)
+                              : sample_find_pyspy(venv, o->argv[0]);
+    struct sample_opts so = {.argv = o->argv, .pyspy = pyspy, .rate = o->rate,
+                             .threads = o->threads, .subprocesses = o->subprocesses};
+    json_t *res;
+    int exec_errno;
     struct err e = {0};
-    if (proc_run(&o, &r, &e) < 0 || !r.exited || r.exit_code != 0) {
-        note(notes, "perf script failed: %.200s", r.err.data ? r.err.data : e.msg);
-    } else {
-        FILE *f = fopen(out, "w");
-        if (f) {
-            fwrite(r.out.data, 1, r.out.len, f);
-            fclose(f);
-            read_lines(out, x, 1, prog);
-        }
-    }
-    proc_result_free(&r);
-    free(data);
-    free(out);
+    if (sample_run(&so, &res, &exec_errno, &e) < 0)
+        die_code(e.code == 2 || exec_errno == ENOENT ? 2 : 1, "explain: %s", e.msg);
+    free(pyspy);
+    free(venv);
+    return res;
 }
 
-/* A path as a reader wants it: below the working directory, or below
- * site-packages. */
-static const char *short_name(const char *s)
+/* The program run on a configured host by its agent, which sends back what
+ * sample_run saw there. */
+static json_t *sample_on_host(const struct explain_opts *o, const struct host_cfg *h,
+                              const struct cfg *c)
 {
-    static char cwd[PATH_MAX];
-    if (!cwd[0] && !getcwd(cwd, sizeof cwd - 1))
-        strcpy(cwd, "/");
-    size_t n = strlen(cwd);
-    if (n > 1 && !strncmp(s, cwd, n) && s[n] == '/')
+    char rate[16], threads[16];
+    snprintf(rate, sizeof rate, "%d", o->rate);
+    snprintf(threads, sizeof threads, "%d", o->threads);
+    size_t n = 0;
+    while (o->argv[n])
+        n++;
+    char **args = xcalloc(n + 16, sizeof *args);
+    size_t k = 0;
+    args[k++] = "explain";
+    args[k++] = "--rate";
+    args[k++] = rate;
+    if (o->threads) {
+        args[k++] = "--threads";
+        args[k++] = threads;
+    }
+    if (o->subprocesses)
+        args[k++] = "--subprocesses";
+    if (h->python) {
+        args[k++] = "--python";
+        args[k++] = (char *)h->python;
+    }
+    args[k++] = "--";
+    for (size_t i = 0; i < n; i++)
+        args[k++] = o->argv[i];
+    char *out = NULL;
+    struct err e = {0};
+    if (transport_agent_output(h, c, args, HOST_OUT_CAP, &out, &e) < 0)
+        die("explain: %s", e.msg);
+    json_error_t je;
+    json_t *res = json_loads(out, 0, &je);
+    if (!json_is_object(res))
+        die("explain: %s: the agent's answer is not a JSON object (line %d: %s)", h->name,
+            je.line, je.text);
+    free(out);
+    free(args);
+    return res;
+}
+
+/* The host named name in the configuration, or exit 2 naming those there are. */
+static const struct host_cfg *find_host(const struct cfg *c, const char *name)
+{
+    for (int i = 0; i < c->nhosts; i++)
+        if (!strcmp(c->hosts[i].name, name))
+            return &c->hosts[i];
+    struct buf b;
+    buf_init(&b, 4096);
+    for (int i = 0; i < c->nhosts; i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", c->hosts[i].name);
+    buf_add(&b, "", 0);
+    die_code(2, "explain: no host '%s' in %s (its hosts: %s)", name,
+             c->path ? c->path : "the default configuration", b.data ? b.data : "none");
+    return NULL;
+}
+
+/* What was seen, classified, with the notes a reader needs. */
+static json_t *explain_result(json_t *res, const struct explain_opts *o, const char *host,
+                              int remote)
+{
+    json_t *notes = json_array();
+    char where[200] = "";
+    if (remote)
+        snprintf(where, sizeof where, " on %s", host);
+    int python = json_is_true(json_object_get(res, "python"));
+    const char *sampler = json_string_value(json_object_get(res, "sampler"));
+    if (python && json_is_null(json_object_get(res, "pyspy"))) {
+        if (remote)
+            note(notes, "py-spy not found on %s, so no Python lines: it comes with the pinned "
+                        "environment (requirements.txt) beside the host's python (its "
+                        "\"python\" key); else on %s `pip install py-spy==%s` for that python",
+                 host, host, PYSPY_PIN);
+        else
+            note(notes, "py-spy not found, so no Python lines: it comes with the pinned "
+                        "environment (make deps); elsewhere `pip install py-spy==%s`, or set "
+                        "HOTPATH_PYSPY", PYSPY_PIN);
+    }
+    if (json_is_string(json_object_get(res, "sampler_error")))
+        note(notes, "%s", str(res, "sampler_error"));
+    struct explain_times t = {num(res, "wall_s"), num(res, "user_s"),
+                              num(res, "sys_s")};
+    struct explain x;
+    explain_init(&x);
+    const char *base = strrchr(o->argv[0], '/');
+    base = base ? base + 1 : o->argv[0];
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(res, "lines"), i, l) {
+        if (sampler && !strcmp(sampler, "perf"))
+            explain_add_perf(&x, json_string_value(l), base);
+        else
+            explain_add_pyspy(&x, json_string_value(l));
+    }
+    if (sampler && !strcmp(sampler, "py-spy")) {
+        /* a program gone before py-spy looked is too short, not broken */
+        const char *log = str(res, "sampler_log");
+        if (x.samples == 0 && (t.wall_s > 1.0 || strstr(log, "ermission") ||
+                               strstr(log, "not permitted")))
+            pyspy_failed(res, where, notes);
+    } else if (sampler) {
+        note(notes, "CPU times include perf's own, which started the program");
+        if (x.samples == 0)
+            note(notes, "perf saw no samples%s%.200s", *str(res, "sampler_log") ? ": " : "",
+                 str(res, "sampler_log"));
+        if (!python)
+            note(notes, "not a Python program (if it starts one, give --subprocesses): perf "
+                        "sees native code only, so no Python lines");
+    } else if (!python) {
+        note(notes, "no sampler%s: perf is not installed (Debian: apt-get install linux-perf), "
+                    "so only CPU, kernel and waiting times are known", where);
+    }
+    x.sampler = sampler;
+    if (sampler && x.samples - x.part[EXPLAIN_STARTUP] < MIN_SAMPLES)
+        note(notes, "only %ld samples of the hot path (under %d): the shares are rough; give "
+                    "the program a larger input, or raise --rate",
+             x.samples - x.part[EXPLAIN_STARTUP], MIN_SAMPLES);
+    if (x.bad)
+        note(notes, "%ld sample lines did not parse", x.bad);
+    if (json_integer_value(json_object_get(res, "lines_dropped")) > 0)
+        note(notes, "%lld sample lines over the cap were left out",
+             (long long)json_integer_value(json_object_get(res, "lines_dropped")));
+    double load = num(res, "load_avg");
+    long cores = (long)json_integer_value(json_object_get(res, "cores"));
+    if (cores > 0 && load > (double)cores)
+        note(notes, "%s was busy (load average %.1f on %ld cores): part of the waiting is "
+                    "waiting for a core", remote ? host : "this machine", load, cores);
+
+    json_t *s = explain_summary(&x, &t, o->top);
+    explain_free(&x);
+    char *cmdline = command_line(o->argv);
+    json_object_set_new(s, "command", json_string(cmdline));
+    free(cmdline);
+    json_object_set_new(s, "host", json_string(host));
+    json_object_set(s, "dir", json_object_get(res, "dir"));
+    json_object_set_new(s, "rate", json_integer(o->rate));
+    json_object_set_new(s, "threads", o->threads ? json_integer(o->threads) : json_null());
+    json_t *code = json_object_get(res, "exit_code"), *sig = json_object_get(res, "signal");
+    json_object_set(s, "exit_code", code ? code : json_null());
+    if (json_is_integer(sig))
+        note(notes, "the program was killed by signal %lld", (long long)json_integer_value(sig));
+    else if (json_integer_value(code) != 0)
+        note(notes, "the program exited with status %lld", (long long)json_integer_value(code));
+    json_object_set_new(s, "notes", notes);
+    return s;
+}
+
+static const char *short_name(const char *s, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n > 1 && !strncmp(s, dir, n) && s[n] == '/')
         return s + n + 1;
     const char *sp = strstr(s, "-packages/");
     if (sp && !strchr(s, ' '))
@@ -271,7 +282,7 @@ static const char *short_name(const char *s)
     return s;
 }
 
-static void print_pct_list(const char *title, json_t *a, int top)
+static void print_pct_list(const char *title, json_t *a, int top, const char *dir)
 {
     if (json_array_size(a) == 0)
         return;
@@ -282,17 +293,13 @@ static void print_pct_list(const char *title, json_t *a, int top)
         if ((int)i >= top)
             break;
         printf("    %5.1f %%  %s\n", 100 * json_real_value(json_object_get(v, "share")),
-               short_name(json_string_value(json_object_get(v, "name"))));
+               short_name(json_string_value(json_object_get(v, "name")), dir));
     }
-}
-
-static double num(json_t *o, const char *k)
-{
-    return json_number_value(json_object_get(o, k));
 }
 
 static void print_text(json_t *s)
 {
+    const char *dir = str(s, "dir");
     json_t *sh = json_object_get(s, "shares");
     printf("explain: %s\n", json_string_value(json_object_get(s, "command")));
     printf("  wall %.2f s, CPU %.2f s (user %.2f s, kernel %.2f s), cores busy %.2f\n",
@@ -330,18 +337,18 @@ static void print_text(json_t *s)
         printf("\n");
         print_pct_list(!strcmp(json_string_value(sampler), "perf") ?
                        "top interpreter functions:" : "top Python lines:",
-                       json_object_get(s, "lines"), 8);
+                       json_object_get(s, "lines"), 8, dir);
         json_array_foreach(json_object_get(s, "libraries"), i, l) {
             if (i >= 4)
                 break;
             char t[200];
             snprintf(t, sizeof t, "top functions in %s:",
                      json_string_value(json_object_get(l, "name")));
-            print_pct_list(t, json_object_get(l, "top"), 5);
-            print_pct_list("  called from:", json_object_get(l, "called_from"), 3);
+            print_pct_list(t, json_object_get(l, "top"), 5, dir);
+            print_pct_list("  called from:", json_object_get(l, "called_from"), 3, dir);
         }
-        print_pct_list("top libc/libm functions:", json_object_get(s, "libc_top"), 3);
-        print_pct_list("top kernel functions:", json_object_get(s, "kernel_top"), 3);
+        print_pct_list("top libc/libm functions:", json_object_get(s, "libc_top"), 3, dir);
+        print_pct_list("top kernel functions:", json_object_get(s, "kernel_top"), 3, dir);
     }
     size_t i;
     json_t *n;
@@ -358,7 +365,7 @@ static void print_text(json_t *s)
         json_array_foreach(json_object_get(lead, "called_from"), i, v) {
             if (i >= 3)
                 break;
-            printf("    %s (%.1f %%)\n", short_name(json_string_value(json_object_get(v, "name"))),
+            printf("    %s (%.1f %%)\n", short_name(json_string_value(json_object_get(v, "name")), dir),
                    100 * num(v, "share"));
         }
     }
@@ -368,7 +375,7 @@ static void print_text(json_t *s)
         json_array_foreach(json_object_get(s, "lines"), i, v) {
             if (i >= 5)
                 break;
-            printf("    %s (%.1f %%)\n", short_name(json_string_value(json_object_get(v, "name"))),
+            printf("    %s (%.1f %%)\n", short_name(json_string_value(json_object_get(v, "name")), dir),
                    100 * num(v, "share"));
         }
     }
@@ -410,159 +417,30 @@ static int parse_args(int argc, char **argv, struct explain_opts *o)
     return 0;
 }
 
+
 int cmd_explain(int argc, char **argv)
 {
     struct explain_opts o = {.rate = 100, .top = 10, .store = 1};
     parse_args(argc, argv, &o);
-    if (o.host && strcmp(o.host, "local"))
-        die_code(2, "explain: --host is not supported yet: run `hotpath explain` on %s "
-                    "itself (the command runs on this machine only)", o.host);
-
-    json_t *notes = json_array();
-    char tmpl[] = "/tmp/hotpath-explain.XXXXXX";
-    const char *tmpdir = getenv("TMPDIR");
-    char *dir = tmpdir && *tmpdir ? xasprintf("%s/hotpath-explain.XXXXXX", tmpdir)
-                                  : xstrdup(tmpl);
-    if (!mkdtemp(dir))
-        die("explain: %s: %s", dir, strerror(errno));
-
-    char *envv[8] = {NULL};
-    char *env_store[5];
-    if (o.threads) {
-        static const char *const knobs[] = {"POLARS_MAX_THREADS", "RAYON_NUM_THREADS",
-            "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"};
-        for (int k = 0; k < 5; k++)
-            envv[k] = env_store[k] = xasprintf("%s=%d", knobs[k], o.threads);
-    }
-    char *prog_path = which(o.argv[0]);
-    if (!prog_path)
-        die_code(2, "explain: %s: no such program", o.argv[0]);
-    int python = o.subprocesses || looks_python(prog_path);
-    char *pyspy = python ? find_pyspy(o.argv[0]) : NULL;
-    char *perf = python && pyspy ? NULL : which("perf");
-    if (python && !pyspy)
-        note(notes, "py-spy not found, so no Python lines: it comes with the pinned "
-                    "environment (make deps); elsewhere `pip install py-spy==%s`, or set "
-                    "HOTPATH_PYSPY", PYSPY_PIN);
-    const char *sampler = NULL;
-    char *raw = xasprintf("%s/samples.raw", dir), *log = xasprintf("%s/sampler.log", dir);
-    char *data = xasprintf("%s/perf.data", dir);
-    char rate[16];
-    snprintf(rate, sizeof rate, "%d", o.rate);
+    json_t *res;
+    const char *host = "local";
+    struct cfg c;
+    int have_cfg = 0;
     struct err e = {0};
-    int pid, spid = -1;
-    /* perf starts the program itself, so not one instruction is missed; its
-     * CPU times then include perf's own, which is small */
-    size_t n = 0;
-    while (o.argv[n])
-        n++;
-    char **run = xcalloc(n + 16, sizeof *run);
-    size_t k = 0;
-    if (perf) {
-        const char *pre[] = {perf, "record", "-q", "-B", "-N", "-e", "task-clock", "-F", rate,
-                             "-o", data, "--"};
-        for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
-            run[k++] = (char *)pre[i];
-        sampler = "perf";
+    if (o.host) {
+        if (hp_load_config(&c, &e) < 0)
+            die_code(2, "explain: %s", e.msg);
+        have_cfg = 1;
+        const struct host_cfg *h = find_host(&c, o.host);
+        host = h->name;
+        res = sample_on_host(&o, h, &c);
+    } else {
+        res = sample_here(&o);
     }
-    for (size_t i = 0; i < n; i++)
-        run[k++] = o.argv[i];
-    /* the program's stdout goes to stderr, so stdout carries only the explanation */
-    struct proc_spawn_opts sp = {.argv = run, .env = o.threads ? envv : NULL, .in = 0,
-                                 .out = 2, .err = 2, .traceable = 1};
-    struct proc_child child;
-    int exec_errno = 0;
-    double t0 = clock_now();
-    if (proc_spawn(&sp, &child, &exec_errno, &e) < 0)
-        die_code(exec_errno == ENOENT ? 2 : 1, "explain: %s", e.msg);
-    pid = child.pid;
-    char pidstr[16];
-    snprintf(pidstr, sizeof pidstr, "%d", pid);
-    if (pyspy) {
-        char *args[] = {pyspy, "record", "--native", "--idle", "--full-filenames", "-f", "raw",
-                        "-r", rate, "-o", raw, "--pid", pidstr,
-                        o.subprocesses ? "--subprocesses" : NULL, NULL};
-        if (spawn_sampler(args, log, &spid, &e) < 0)
-            note(notes, "py-spy did not start: %s", e.msg);
-        else
-            sampler = "py-spy";
-    }
-    int status = 0;
-    struct explain_times t = {0};
-    if (wait_program(pid, &status, &t.user_s, &t.sys_s) < 0)
-        die("explain: wait4: %s", strerror(errno));
-    t.wall_s = clock_now() - t0;
-    if (spid > 0) {
-        /* a sampler ends with the program it follows; give it 10 s to write */
-        int st;
-        for (int k = 0; k < 1000 && waitpid(spid, &st, WNOHANG) == 0; k++)
-            usleep(10000);
-        if (waitpid(spid, &st, WNOHANG) == 0) {
-            kill(spid, SIGINT);
-            while (waitpid(spid, &st, 0) < 0 && errno == EINTR)
-                ;
-        }
-    }
-
-    struct explain x;
-    explain_init(&x);
-    const char *base = strrchr(o.argv[0], '/');
-    base = base ? base + 1 : o.argv[0];
-    if (sampler && !strcmp(sampler, "py-spy")) {
-        if (read_lines(raw, &x, 0, NULL) < 0 || x.samples == 0) {
-            char *l = slurp(log, 8192);
-            /* a program gone before py-spy looked is too short, not broken */
-            if (t.wall_s > 1.0 || strstr(l, "ermission") || strstr(l, "not permitted"))
-                pyspy_failed(l, notes);
-            free(l);
-        }
-    } else if (sampler) {
-        perf_samples(dir, &x, base, notes);
-        note(notes, "CPU times include perf's own, which started the program");
-        if (x.samples == 0) {
-            char *l = slurp(log, 8192);
-            note(notes, "perf saw no samples%s%.200s", *l ? ": " : "", l);
-            free(l);
-        }
-        if (!python)
-            note(notes, "not a Python program (if it starts one, give --subprocesses): perf "
-                        "sees native code only, so no Python lines");
-    } else if (!python) {
-        note(notes, "no sampler: perf is not installed (Debian: apt-get install linux-perf), "
-                    "so only CPU, kernel and waiting times are known");
-    }
-    x.sampler = sampler;
-    if (sampler && x.samples - x.part[EXPLAIN_STARTUP] < MIN_SAMPLES)
-        note(notes, "only %ld samples of the hot path (under %d): the shares are rough; give "
-                    "the program a larger input, or raise --rate",
-             x.samples - x.part[EXPLAIN_STARTUP], MIN_SAMPLES);
-    if (x.bad)
-        note(notes, "%ld sample lines did not parse", x.bad);
-    double load = 0;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    FILE *lf = fopen("/proc/loadavg", "r");
-    if (lf) {
-        if (fscanf(lf, "%lf", &load) != 1)
-            load = 0;
-        fclose(lf);
-    }
-    if (cores > 0 && load > (double)cores)
-        note(notes, "this machine was busy (load average %.1f on %ld cores): part of the "
-                    "waiting is waiting for a core", load, cores);
-
-    json_t *s = explain_summary(&x, &t, o.top);
-    char *cmdline = command_line(o.argv);
-    json_object_set_new(s, "command", json_string(cmdline));
-    json_object_set_new(s, "host", json_string("local"));
-    json_object_set_new(s, "rate", json_integer(o.rate));
-    json_object_set_new(s, "threads", o.threads ? json_integer(o.threads) : json_null());
-    json_object_set_new(s, "exit_code", WIFEXITED(status) ? json_integer(WEXITSTATUS(status))
-                                                          : json_null());
-    if (WIFSIGNALED(status))
-        note(notes, "the program was killed by signal %d", WTERMSIG(status));
-    else if (WEXITSTATUS(status) != 0)
-        note(notes, "the program exited with status %d", WEXITSTATUS(status));
-    json_object_set_new(s, "notes", notes);
+    json_t *s = explain_result(res, &o, host, o.host != NULL);
+    json_t *code = json_object_get(res, "exit_code");
+    int rc = json_is_integer(code) && json_integer_value(code) == 0 ? 0 : 1;
+    json_decref(res);
 
     if (o.store) {
         struct store *st;
@@ -580,30 +458,8 @@ int cmd_explain(int argc, char **argv)
     } else {
         print_text(s);
     }
-    int rc = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
-
-    unlink(raw);
-    unlink(log);
-    char *p = xasprintf("%s/perf.data", dir);
-    unlink(p);
-    free(p);
-    p = xasprintf("%s/perf.txt", dir);
-    unlink(p);
-    free(p);
-    rmdir(dir);
     json_decref(s);
-    explain_free(&x);
-    free(cmdline);
-    free(raw);
-    free(log);
-    free(dir);
-    free(pyspy);
-    free(perf);
-    free(prog_path);
-    free(run);
-    free(data);
-    if (o.threads)
-        for (int k = 0; k < 5; k++)
-            free(env_store[k]);
+    if (have_cfg)
+        cfg_free(&c);
     return rc;
 }

@@ -9,7 +9,7 @@
 
 /* A counter keeps at most this many names; the rest add up in "(other)". */
 #define COUNTER_MAX 4096
-#define NAME_MAX_LEN 160
+#define NAME_MAX_LEN 1024
 
 static void count_add(struct explain_counter *c, const char *name, size_t len, long n)
 {

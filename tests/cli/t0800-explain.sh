@@ -93,8 +93,8 @@ expect "a sleeping program is seen as waiting, not on a CPU" sleep \
 
 "$HP" --db "$DB" explain --host lab1 -- true >"$T/u.out" 2>"$T/u.err"
 rc=$?
-check "--host of another machine is refused (exit 2) as not supported yet" \
-    sh -c "[ $rc -eq 2 ] && grep -q 'not supported yet' '$T/u.err'"
+check "--host of a machine the configuration does not have is refused (exit 2)" \
+    sh -c "[ $rc -eq 2 ] && grep -q \"no host 'lab1'\" '$T/u.err'"
 "$HP" --db "$DB" explain >"$T/u.out" 2>"$T/u.err"
 rc=$?
 check "no command is a usage error (exit 2)" sh -c "[ $rc -eq 2 ] && grep -q 'no command' '$T/u.err'"

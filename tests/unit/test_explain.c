@@ -238,3 +238,23 @@ TEST(test_explain_subprocesses)
           "the line is named after the innermost Python frame");
     explain_free(&x);
 }
+
+/* A program deep below a host's home: lines that differ only at the end of
+ * a long path stay apart. */
+TEST(test_explain_long_paths)
+{
+    struct explain x;
+    explain_init(&x);
+    char dir[300], line[800];
+    memset(dir, 'd', sizeof dir - 1);
+    dir[0] = '/';
+    dir[sizeof dir - 1] = '\0';
+    snprintf(line, sizeof line, "<module> (%s/b.py:3);f (%s/b.py:9) 4", dir, dir);
+    CHECK(explain_add_pyspy(&x, line) == 0, "a sample with a 300-character path parses");
+    snprintf(line, sizeof line, "<module> (%s/b.py:3);f (%s/b.py:12) 2", dir, dir);
+    CHECK(explain_add_pyspy(&x, line) == 0, "a sample with a 300-character path parses");
+    CHECK(x.lines.len == 2, "two lines of one long-path file stay two lines");
+    CHECK(x.lines.len == 2 && strstr(x.lines.v[0].name, "/b.py:9 in f") &&
+          strstr(x.lines.v[1].name, "/b.py:12 in f"), "each keeps its line number and function");
+    explain_free(&x);
+}
