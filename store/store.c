@@ -683,12 +683,27 @@ struct cell_key {
     char *task, *engine;
 };
 
+/* The conditions of a cell's runs, for v_warnings: sums (and the page
+ * faults' averages) over the runs that have a value, as SQL's sum() and
+ * avg(); a column no run has stays NULL. */
+enum { COND_SYS, COND_USER, COND_OTHER, COND_WALL, COND_THROTTLED, COND_MINFLT, COND_MAJFLT,
+       COND_SNAPSHOT, NCOND };
+struct cell_conds {
+    double sum[NCOND];
+    long long isum[NCOND];      /* the integer columns, summed (the snapshot: its max) */
+    long count[NCOND];
+};
+
+/* A cell's valid timed runs: total_s sorted into *v, and their conditions
+ * into *c when it is not NULL (the statement's columns after total_s). */
 static int cell_values(struct store *s, sqlite3_stmt *st, const struct cell_key *k, double **v,
-                       size_t *n, struct err *e)
+                       size_t *n, struct cell_conds *c, struct err *e)
 {
     size_t cap = 32;
     *v = xmalloc(cap * sizeof **v);
     *n = 0;
+    if (c)
+        memset(c, 0, sizeof *c);
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, k->sweep);
     sqlite3_bind_int64(st, 2, k->host);
@@ -700,6 +715,19 @@ static int cell_values(struct store *s, sqlite3_stmt *st, const struct cell_key 
         if (*n == cap)
             *v = xrealloc(*v, (cap *= 2) * sizeof **v);
         (*v)[(*n)++] = sqlite3_column_double(st, 0);
+        for (int i = 0; c && i < NCOND; i++) {
+            if (sqlite3_column_type(st, 1 + i) == SQLITE_NULL)
+                continue;
+            if (i == COND_SNAPSHOT) {
+                long long id = sqlite3_column_int64(st, 1 + i);
+                c->isum[i] = c->count[i] && c->isum[i] > id ? c->isum[i] : id;
+            } else if (i == COND_THROTTLED) {
+                c->isum[i] += sqlite3_column_int64(st, 1 + i);
+            } else {
+                c->sum[i] += sqlite3_column_double(st, 1 + i);
+            }
+            c->count[i]++;
+        }
     }
     if (rc != SQLITE_DONE)
         return db_err(s, e, "read a cell's runs");
@@ -707,9 +735,38 @@ static int cell_values(struct store *s, sqlite3_stmt *st, const struct cell_key 
     return 0;
 }
 
-static const char cell_runs_sql[] =
-    "SELECT total_s FROM runs WHERE sweep_id = ?1 AND host_id = ?2 AND task = ?3 AND "
-    "engine = ?4 AND threads = ?5 AND status = 'ok' AND warmup = 0 AND total_s IS NOT NULL";
+#define CELL_RUNS_WHERE                                                                        \
+    " FROM runs WHERE sweep_id = ?1 AND host_id = ?2 AND task = ?3 AND engine = ?4 AND "      \
+    "threads = ?5 AND status = 'ok' AND warmup = 0 AND total_s IS NOT NULL"
+static const char cell_runs_sql[] = "SELECT total_s" CELL_RUNS_WHERE;
+/* In the order of enum COND_*. */
+static const char cell_conds_sql[] =
+    "SELECT total_s, sys_s, user_s, other_cpu_s, wall_s, throttled, minflt, majflt, snapshot_id"
+    CELL_RUNS_WHERE;
+
+/* Binds a cell's conditions to ?14.. of the cell_stats insert. */
+static void bind_conds(sqlite3_stmt *st, const struct cell_conds *c)
+{
+    static const int col[NCOND] = {
+        [COND_SYS] = 14, [COND_USER] = 15, [COND_MINFLT] = 16, [COND_MAJFLT] = 17,
+        [COND_OTHER] = 18, [COND_WALL] = 19, [COND_THROTTLED] = 20, [COND_SNAPSHOT] = 21};
+    for (int i = 0; i < NCOND; i++) {
+        if (!c->count[i])
+            sqlite3_bind_null(st, col[i]);
+        else if (i == COND_THROTTLED || i == COND_SNAPSHOT)
+            sqlite3_bind_int64(st, col[i], c->isum[i]);
+        else if (i == COND_MINFLT || i == COND_MAJFLT)
+            sqlite3_bind_double(st, col[i], c->sum[i] / (double)c->count[i]);
+        else
+            sqlite3_bind_double(st, col[i], c->sum[i]);
+    }
+}
+
+static const char cell_put_sql[] =
+    "INSERT OR REPLACE INTO cell_stats (sweep_id, host_id, task, engine, threads, n, median_s, "
+    "p25_s, p75_s, min_s, max_s, mean_s, cv, sum_sys_s, sum_user_s, avg_minflt, avg_majflt, "
+    "sum_other_cpu_s, sum_wall_s, sum_throttled, snapshot_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
 
 int store_refresh_cells(struct store *s, long *count, struct err *e)
 {
@@ -737,10 +794,8 @@ int store_refresh_cells(struct store *s, long *count, struct err *e)
         rc = 0;
         goto out;
     }
-    if (sqlite3_prepare_v2(s->db, cell_runs_sql, -1, &get, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO cell_stats VALUES (?1, ?2, ?3, ?4, "
-                           "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", -1, &put, NULL)
-            != SQLITE_OK ||
+    if (sqlite3_prepare_v2(s->db, cell_conds_sql, -1, &get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, cell_put_sql, -1, &put, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, "DELETE FROM cell_stats WHERE sweep_id = ?1 AND host_id = ?2 "
                            "AND task = ?3 AND engine = ?4 AND threads = ?5", -1, &del, NULL)
             != SQLITE_OK) {
@@ -750,7 +805,8 @@ int store_refresh_cells(struct store *s, long *count, struct err *e)
     for (size_t i = 0; i < nk; i++) {
         double *v;
         size_t n;
-        if (cell_values(s, get, &keys[i], &v, &n, e) < 0) {
+        struct cell_conds cond;
+        if (cell_values(s, get, &keys[i], &v, &n, &cond, e) < 0) {
             free(v);
             goto out;
         }
@@ -779,6 +835,7 @@ int store_refresh_cells(struct store *s, long *count, struct err *e)
                 sqlite3_bind_double(st, 13, sqrt(ss / (double)n) / mean);
             else
                 sqlite3_bind_null(st, 13);
+            bind_conds(st, &cond);
         }
         free(v);
         if (sqlite3_step(st) != SQLITE_DONE) {
@@ -824,7 +881,7 @@ int store_cell_times(struct store *s, int64_t sweep, const char *host, const cha
     if (sqlite3_prepare_v2(s->db, cell_runs_sql, -1, &st, NULL) != SQLITE_OK)
         return db_err(s, e, "read a cell's runs");
     struct cell_key k = {sweep, hid, threads, (char *)task, (char *)engine};
-    int rc = cell_values(s, st, &k, v, n, e);
+    int rc = cell_values(s, st, &k, v, n, NULL, e);
     sqlite3_finalize(st);
     return rc;
 }
@@ -992,14 +1049,19 @@ json_t *store_baselines(struct store *s, struct err *e)
 json_t *store_task_history(struct store *s, int64_t sweep, const char *task,
                            const char *engine, struct err *e)
 {
-    return select_rows(s, e,
-        "SELECT h.name AS host, c.engine, c.threads, c.sweep_id, "
-        "CAST(strftime('%s', s.started_at) AS INTEGER) AS t, c.n, c.median_s, c.p25_s, c.p75_s "
-        "FROM sweep_hosts sh JOIN v_cells c ON c.host_id = sh.host_id "
-        "JOIN sweeps s ON s.id = c.sweep_id JOIN hosts h ON h.id = c.host_id "
-        "WHERE sh.sweep_id = ?1 AND c.task = ?2 AND c.sweep_id <= ?1 AND "
-        "(?3 IS NULL OR c.engine = ?3) "
-        "ORDER BY h.name, c.engine, c.threads, t, c.sweep_id", "iss", sweep, task, engine);
+    /* Two texts, not "(?3 IS NULL OR engine = ?3)": with the engine named,
+     * SQLite reads its cells by the cell_stats_history index. */
+#define HISTORY_SQL(ENGINE)                                                                    \
+        "SELECT h.name AS host, c.engine, c.threads, c.sweep_id, "                             \
+        "CAST(strftime('%s', s.started_at) AS INTEGER) AS t, c.n, c.median_s, c.p25_s, "       \
+        "c.p75_s FROM sweep_hosts sh JOIN v_cells c ON c.host_id = sh.host_id "                \
+        "JOIN sweeps s ON s.id = c.sweep_id JOIN hosts h ON h.id = c.host_id "                 \
+        "WHERE sh.sweep_id = ?1 AND c.task = ?2 AND c.sweep_id <= ?1" ENGINE                   \
+        " ORDER BY h.name, c.engine, c.threads, t, c.sweep_id"
+    if (engine)
+        return select_rows(s, e, HISTORY_SQL(" AND c.engine = ?3"), "iss", sweep, task, engine);
+    return select_rows(s, e, HISTORY_SQL(""), "is", sweep, task);
+#undef HISTORY_SQL
 }
 
 /* ---- hotpath query ---- */

@@ -14,7 +14,8 @@ FROM runs r JOIN sweeps s ON s.id = r.sweep_id JOIN hosts h ON h.id = r.host_id;
 CREATE VIEW v_cells_dirty AS
 WITH r AS (
     SELECT r.sweep_id, r.host_id, r.task, r.engine, r.threads, r.total_s AS v,
-           row_number() OVER w - 1 AS i,
+           r.sys_s, r.user_s, r.minflt, r.majflt, r.other_cpu_s, r.wall_s, r.throttled,
+           r.snapshot_id, row_number() OVER w - 1 AS i,
            count(*) OVER (PARTITION BY r.sweep_id, r.host_id, r.task, r.engine, r.threads) AS n
     FROM cell_dirty d   -- CROSS JOIN: the few dirty cells drive, never a scan of runs
     CROSS JOIN runs r ON r.sweep_id = d.sweep_id AND r.host_id = d.host_id AND r.task = d.task
@@ -35,7 +36,11 @@ WITH r AS (
            max(CASE WHEN i = CAST(q75 AS INTEGER) THEN v END) AS b_lo,
            max(CASE WHEN i = min(n - 1, CAST(q75 AS INTEGER) + 1) THEN v END) AS b_hi,
            q75 - CAST(q75 AS INTEGER) AS b_f,
-           min(v) AS min_s, max(v) AS max_s, avg(v) AS mean_s, avg(v * v) AS mean_sq
+           min(v) AS min_s, max(v) AS max_s, avg(v) AS mean_s, avg(v * v) AS mean_sq,
+           sum(sys_s) AS sum_sys_s, sum(user_s) AS sum_user_s, avg(minflt) AS avg_minflt,
+           avg(majflt) AS avg_majflt, sum(other_cpu_s) AS sum_other_cpu_s,
+           sum(wall_s) AS sum_wall_s, sum(throttled) AS sum_throttled,
+           max(snapshot_id) AS snapshot_id
     FROM k GROUP BY sweep_id, host_id, task, engine, threads
 )
 SELECT sweep_id, host_id, task, engine, threads, n,
@@ -43,16 +48,23 @@ SELECT sweep_id, host_id, task, engine, threads, n,
        a_lo + (a_hi - a_lo) * a_f AS p25_s,
        b_lo + (b_hi - b_lo) * b_f AS p75_s,
        min_s, max_s, mean_s,
-       CASE WHEN mean_s > 0 THEN sqrt(max(mean_sq - mean_s * mean_s, 0)) / mean_s END AS cv
+       CASE WHEN mean_s > 0 THEN sqrt(max(mean_sq - mean_s * mean_s, 0)) / mean_s END AS cv,
+       sum_sys_s, sum_user_s, avg_minflt, avg_majflt, sum_other_cpu_s, sum_wall_s,
+       sum_throttled, snapshot_id
 FROM g;
 
--- Every cell: the stored statistics, and the dirty cells computed.
+-- Every cell: the stored statistics, and the dirty cells computed. The
+-- sums and averages of the runs' conditions (system and user CPU, page
+-- faults, other processes' CPU, wall time, throttle events) and the latest
+-- snapshot are over the same runs, for v_warnings.
 CREATE VIEW v_cells AS
 SELECT sweep_id, host_id, task, engine, threads, n, median_s, p25_s, p75_s, min_s, max_s,
-       mean_s, cv FROM cell_stats
+       mean_s, cv, sum_sys_s, sum_user_s, avg_minflt, avg_majflt, sum_other_cpu_s,
+       sum_wall_s, sum_throttled, snapshot_id FROM cell_stats
 UNION ALL
 SELECT sweep_id, host_id, task, engine, threads, n, median_s, p25_s, p75_s, min_s, max_s,
-       mean_s, cv FROM v_cells_dirty;
+       mean_s, cv, sum_sys_s, sum_user_s, avg_minflt, avg_majflt, sum_other_cpu_s,
+       sum_wall_s, sum_throttled, snapshot_id FROM v_cells_dirty;
 
 -- Per (sweep, host, task, engine, threads): statistics of total_s over the
 -- valid timed runs (status ok, warmups left out).
@@ -77,7 +89,9 @@ JOIN v_medians b ON b.sweep_id = m.sweep_id AND b.host_id = m.host_id
 CREATE VIEW v_latest AS
 SELECT s.uuid AS sweep, h.name AS host, c.task, c.engine, c.threads, c.n, c.median_s,
        c.p25_s, c.p75_s, c.min_s, c.max_s, c.cv, c.sweep_id, c.host_id
-FROM (SELECT * FROM cell_stats WHERE sweep_id = (SELECT max(id) FROM sweeps)
+FROM (SELECT sweep_id, host_id, task, engine, threads, n, median_s, p25_s, p75_s, min_s,
+             max_s, mean_s, cv
+      FROM cell_stats WHERE sweep_id = (SELECT max(id) FROM sweeps)
       UNION ALL
       SELECT sweep_id, host_id, task, engine, threads, n, median_s, p25_s, p75_s, min_s, max_s,
              mean_s, cv FROM v_cells_dirty WHERE sweep_id = (SELECT max(id) FROM sweeps)) c
@@ -92,55 +106,43 @@ GROUP BY sweep, host, task, engine, threads, status;
 
 -- Per cell (sweep, host, task, engine, threads), every condition that
 -- changes how its median reads, one row each: kind and a sentence. Over
--- the valid timed runs, as v_medians.
+-- the valid timed runs, as v_medians; read from v_cells (one pass, each
+-- kind a row of k), so a sweep's warnings read only that sweep's cells.
 CREATE VIEW v_warnings AS
-WITH c AS (
-    SELECT sweep_id, host_id, task, engine, threads, count(*) AS n,
-           sum(sys_s) AS sys, sum(user_s) + sum(sys_s) AS cpu,
-           avg(minflt) AS minflt, avg(majflt) AS majflt,
-           sum(other_cpu_s) AS other, sum(wall_s) AS wall, sum(throttled) AS throttled,
-           max(snapshot_id) AS snapshot_id
-    FROM runs WHERE status = 'ok' AND warmup = 0 AND total_s IS NOT NULL
-    GROUP BY sweep_id, host_id, task, engine, threads
-), m AS (
-    SELECT c.*, v.cv, hs.on_battery, hs.governor
-    FROM c
-    JOIN v_cells v ON v.sweep_id = c.sweep_id AND v.host_id = c.host_id AND v.task = c.task
-                    AND v.engine = c.engine AND v.threads = c.threads
-    LEFT JOIN host_snapshots hs ON hs.id = c.snapshot_id
+WITH m AS (
+    SELECT c.sweep_id, c.host_id, c.task, c.engine, c.threads, c.n, c.cv,
+           c.sum_sys_s AS sys, c.sum_user_s + c.sum_sys_s AS cpu, c.avg_minflt AS minflt,
+           c.avg_majflt AS majflt, c.sum_other_cpu_s AS other, c.sum_wall_s AS wall,
+           c.sum_throttled AS throttled, hs.on_battery, hs.governor
+    FROM v_cells c LEFT JOIN host_snapshots hs ON hs.id = c.snapshot_id
+), k(kind) AS (
+    VALUES ('sys'), ('load'), ('cv'), ('runs'), ('battery'), ('throttle'), ('governor')
 ), w AS (
-    SELECT sweep_id, host_id, task, engine, threads, 'sys' AS kind,
-           printf('kernel-heavy: system time is %d %% of CPU time, %.0f page faults a run '
-                  || '(%.0f major)', CAST(round(100.0 * sys / cpu) AS INTEGER),
-                  minflt + majflt, majflt) AS reason
-    FROM m WHERE cpu >= 0.02 * n AND sys > cpu / 4       -- 20 ms a run: above clock ticks
-    UNION ALL
-    SELECT sweep_id, host_id, task, engine, threads, 'load',
-           printf('other processes took %.2f CPUs during the runs', other / wall)
-    FROM m WHERE wall > 0 AND other / wall > 0.10
-    UNION ALL
-    SELECT sweep_id, host_id, task, engine, threads, 'cv',
-           printf('noisy: coefficient of variation %.1f %%', 100.0 * cv)
-    FROM m WHERE cv > 0.05
-    UNION ALL
-    SELECT sweep_id, host_id, task, engine, threads, 'runs',
-           printf('only %d valid runs (fewer than 5)', n)
-    FROM m WHERE n < 5
-    UNION ALL
-    SELECT sweep_id, host_id, task, engine, threads, 'battery', 'host on battery power'
-    FROM m WHERE on_battery = 1
-    UNION ALL
-    SELECT sweep_id, host_id, task, engine, threads, 'throttle',
-           printf('CPU throttled %d times during the runs', throttled)
-    FROM m WHERE throttled > 0
-    UNION ALL
-    SELECT sweep_id, host_id, task, engine, threads, 'governor',
-           printf('CPU frequency governor %s, not performance', governor)
-    FROM m WHERE governor IS NOT NULL AND governor <> 'performance'
+    SELECT m.sweep_id, m.host_id, m.task, m.engine, m.threads, k.kind, CASE k.kind
+        -- kernel-heavy from 20 ms of CPU a run: above clock ticks
+        WHEN 'sys' THEN CASE WHEN cpu >= 0.02 * n AND sys > cpu / 4
+            THEN printf('kernel-heavy: system time is %d %% of CPU time, %.0f page faults '
+                        || 'a run (%.0f major)', CAST(round(100.0 * sys / cpu) AS INTEGER),
+                        minflt + majflt, majflt) END
+        WHEN 'load' THEN CASE WHEN wall > 0 AND other / wall > 0.10
+            THEN printf('other processes took %.2f CPUs during the runs', other / wall) END
+        WHEN 'cv' THEN CASE WHEN cv > 0.05
+            THEN printf('noisy: coefficient of variation %.1f %%', 100.0 * cv) END
+        WHEN 'runs' THEN CASE WHEN n < 5
+            THEN printf('only %d valid runs (fewer than 5)', n) END
+        WHEN 'battery' THEN CASE WHEN on_battery = 1 THEN 'host on battery power' END
+        WHEN 'throttle' THEN CASE WHEN throttled > 0
+            THEN printf('CPU throttled %d times during the runs', throttled) END
+        WHEN 'governor' THEN CASE WHEN governor IS NOT NULL AND governor <> 'performance'
+            THEN printf('CPU frequency governor %s, not performance', governor) END
+        END AS reason
+    FROM m CROSS JOIN k
 )
 SELECT s.uuid AS sweep, h.name AS host, w.task, w.engine, w.threads, w.kind, w.reason,
        w.sweep_id, w.host_id
-FROM w JOIN sweeps s ON s.id = w.sweep_id JOIN hosts h ON h.id = w.host_id;
+FROM w JOIN sweeps s ON s.id = w.sweep_id JOIN hosts h ON h.id = w.host_id
+WHERE w.reason IS NOT NULL;
+
 -- The libraries and toolchains each host ran a sweep with, one row per
 -- (sweep, host, name), from the host's latest snapshot in the sweep.
 CREATE VIEW v_software AS

@@ -67,6 +67,77 @@ assert mx == 1000 and n == 8, (mx, n)" "$DB"
 "$HP" --db "$DB" query "select 1" > /dev/null
 check "and its cell is stored again right" "$PY" "$T/stats.py" "$DB" cell_stats
 
+# Warnings read the stored cells: they are those of the runs, before the
+# cells are stored (computed) and after, and a run added by plain SQL
+# changes them at once.
+cat > "$T/warn.py" <<'PYEOF'
+import sqlite3, sys
+import numpy as np
+con = sqlite3.connect(sys.argv[1])
+snap = {r[0]: r[1:] for r in con.execute("select id, on_battery, governor from host_snapshots")}
+cells = {}
+for r in con.execute("select sweep_id, host_id, task, engine, threads, total_s, sys_s, user_s, "
+                     "other_cpu_s, wall_s, throttled, snapshot_id from runs where status = 'ok' "
+                     "and warmup = 0 and total_s is not null"):
+    cells.setdefault(r[:5], []).append(r[5:])
+want = set()
+def total(xs):
+    xs = [x for x in xs if x is not None]
+    return sum(xs) if xs else None
+for k, rs in cells.items():
+    n = len(rs)
+    t = np.array([r[0] for r in rs])
+    sys_s, user, other, wall, thr = (total(r[i] for r in rs) for i in (1, 2, 3, 4, 5))
+    sids = [r[6] for r in rs if r[6] is not None]
+    battery, governor = snap.get(max(sids), (None, None)) if sids else (None, None)
+    cpu = user + sys_s if user is not None and sys_s is not None else None
+    if cpu is not None and cpu >= 0.02 * n and sys_s > cpu / 4: want.add(k + ("sys",))
+    if wall and other is not None and other / wall > 0.10: want.add(k + ("load",))
+    if t.std() / t.mean() > 0.05: want.add(k + ("cv",))
+    if n < 5: want.add(k + ("runs",))
+    if battery == 1: want.add(k + ("battery",))
+    if thr: want.add(k + ("throttle",))
+    if governor is not None and governor != "performance": want.add(k + ("governor",))
+got = set(con.execute("select sweep_id, host_id, task, engine, threads, kind from v_warnings"))
+assert got == want, (sorted(got - want)[:5], sorted(want - got)[:5])
+kinds = {k[5] for k in want}
+assert kinds >= set(sys.argv[2].split(",")), kinds
+print(len(want))
+PYEOF
+wq="select sweep, host, task, engine, threads, kind, reason from v_warnings
+    order by sweep_id, host, task, engine, threads, kind"
+sqlite3 "$DB" "insert into host_snapshots (id, sweep_id, host_id, taken_at, probe, governor, on_battery)
+               values (900, 3, 1, 1, '{}', 'powersave', 0), (901, 3, 2, 1, '{}', 'performance', 1);
+               update runs set user_s = 0.01, sys_s = 0.02, minflt = 100, majflt = 2
+                   where sweep_id = 2 and engine = 'c-threads';
+               update runs set other_cpu_s = wall_s / 2 where sweep_id = 3 and engine = 'c-scalar';
+               update runs set throttled = 1 where sweep_id = 1 and host_id = 2 and repeat = 3;
+               update runs set snapshot_id = 900 + host_id - 1 where sweep_id = 3 and repeat = 0"
+sqlite3 "$DB" "$wq" > "$T/w.dirty"
+check "runs changed by plain SQL give their warnings at once" \
+    "$PY" "$T/warn.py" "$DB" sys,load,cv,battery,throttle,governor
+"$HP" --db "$DB" status > /dev/null
+check "the next command stores their cells" \
+    test "$(sqlite3 "$DB" 'select count(*) from cell_dirty')" -eq 0
+check "warnings of stored cells are those of the runs" \
+    "$PY" "$T/warn.py" "$DB" sys,load,cv,battery,throttle,governor
+check "and read the same as when the cells were computed" \
+    sh -c "sqlite3 '$DB' \"$wq\" | cmp -s - '$T/w.dirty'"
+check "the kernel-heavy warning of a stored cell gives its faults" \
+    sh -c "sqlite3 '$DB' \"select reason from v_warnings where kind = 'sys'\" |
+           grep -q '67 % of CPU time, 102 page faults a run (2 major)'"
+sqlite3 "$DB" "insert into runs (sweep_id, host_id, task, engine, threads, repeat, warmup, status,
+               total_s, wall_s, throttled) values (3, 2, 'numeric', 'python-numpy', 2, 50, 0, 'ok',
+               (select median_s from cell_stats where sweep_id = 3 and host_id = 2
+                and task = 'numeric' and engine = 'python-numpy' and threads = 2), 1, 4)"
+check "a run added by plain SQL never leaves a stale warning" test "$(sqlite3 "$DB" \
+    "select reason from v_warnings where sweep_id = 3 and host_id = 2 and task = 'numeric'
+     and engine = 'python-numpy' and threads = 2 and kind = 'throttle'")" = \
+    "CPU throttled 4 times during the runs"
+"$HP" --db "$DB" query "select 1" > /dev/null
+check "nor once its cell is stored again" "$PY" "$T/warn.py" "$DB" throttle
+check "and stored statistics still equal those of the runs" "$PY" "$T/stats.py" "$DB" cell_stats
+
 # A store of schema version 1 is upgraded on its next open.
 V1="$T/v1.db"
 sqlite3 "$V1" < "$ROOT/tests/cli/store-v1.sql"
@@ -77,6 +148,7 @@ check "status reads a version-1 store" grep -q complete "$T/v1.out"
 check "the version-1 store is upgraded" \
     test "$(sqlite3 "$V1" 'pragma user_version')" = "$(sqlite3 "$T/race1.db" 'pragma user_version')"
 check "the upgraded store has every cell's statistics" "$PY" "$T/stats.py" "$V1" cell_stats
+check "and every cell's warnings" "$PY" "$T/warn.py" "$V1" runs
 
 # Opening in odd places.
 check "a directory as --db is a clear error" \
