@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ALPHA 0.05
+#define ALPHA STATS_ALPHA
 
 /* Valid timed runs of one sweep, ordered by cell. */
 static json_t *cells_of(struct store *st, int64_t sweep, struct err *e)
@@ -44,7 +44,7 @@ static double *take_cell(json_t *rows, size_t *i, size_t *n)
 int cmd_compare(int argc, char **argv)
 {
     const char *a_id = NULL, *b_id = NULL;
-    double threshold = 0.05;
+    double threshold = STATS_THRESHOLD;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threshold") && i + 1 < argc) {
             char *end;
@@ -93,13 +93,14 @@ int cmd_compare(int argc, char **argv)
         }
         j = k;
         double *vb = take_cell(rb, &j, &nb);
-        double p = stats_mann_whitney(va, na, vb, nb);
-        double ma = stats_median(va, na), mb = stats_median(vb, nb), ratio = mb / ma;
+        double p, ratio;
+        int change = stats_change(va, na, vb, nb, threshold, &p, &ratio);
+        double ma = stats_median(va, na), mb = stats_median(vb, nb);
         const char *verdict = "same";
-        if (p < ALPHA && ratio > 1 + threshold) {
+        if (change > 0) {
             verdict = "SLOWER";
             slower++;
-        } else if (p < ALPHA && ratio < 1 / (1 + threshold)) {
+        } else if (change < 0) {
             verdict = "faster";
         } else if (p < ALPHA) {
             verdict = "within threshold";

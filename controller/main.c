@@ -40,11 +40,12 @@ static const struct cmd_entry {
      "than --max-memory MiB (default 1024; 0: none). The stock sqlite3 shell works too.\n"},
     {"report", "report [SWEEP|latest] [--out DIR] [--format svg,png] [--history ENGINES|all]",
      "charts (gnuplot), report.html and report.md for a sweep", cmd_report,
-     "Writes into DIR (default report/): per task, median by host and engine (log scale,\n"
-     "p25-p75 bars), speedup over the baseline, every run's distribution, thread scaling\n"
-     "and history across sweeps (--history: which engines; default each task's baseline and\n"
-     "its two fastest engines); a summary of the fastest engine per task and host comes\n"
-     "first. Each chart as NAME.gp + NAME.dat (rerun `gnuplot NAME.gp`\n"
+     "Writes into DIR (default report/): per task, a panel per host of the medians (log\n"
+     "scale, p25-p75 whiskers), a speedup heatmap over the baseline (per thread count),\n"
+     "each engine's speedup range across the hosts (chart and table), every run's\n"
+     "distribution, thread scaling and history across sweeps with changes compare would\n"
+     "flag marked (--history: which engines; default each task's baseline and its two\n"
+     "fastest engines); a summary of the fastest engine per task and host comes first. Each chart as NAME.gp + NAME.dat (rerun `gnuplot NAME.gp`\n"
      "there to restyle) rendered to SVG and PNG; report.html (self-contained, inline SVG)\n"
      "and report.md with the tables, the hosts, the data manifest and every run without\n"
      "a valid timing. Prints the path of report.html.\n"},

@@ -15,6 +15,22 @@ double stats_median(double *v, size_t n)
     return quantile_sorted(v, n, 0.5);
 }
 
+int stats_change(double *a, size_t na, double *b, size_t nb, double threshold, double *p,
+                 double *ratio)
+{
+    double pv = stats_mann_whitney(a, na, b, nb);
+    double r = stats_median(b, nb) / stats_median(a, na);
+    if (p)
+        *p = pv;
+    if (ratio)
+        *ratio = r;
+    if (pv < STATS_ALPHA && r > 1 + threshold)
+        return 1;
+    if (pv < STATS_ALPHA && r < 1 / (1 + threshold))
+        return -1;
+    return 0;
+}
+
 struct item {
     double v;
     int group;

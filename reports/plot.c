@@ -126,13 +126,14 @@ static void preamble(struct buf *s, const struct plot_chart *c)
 /* The whole chart (settings and plot) once per format, each from a reset. */
 static void outputs(struct buf *s, const struct plot_chart *c, const char *body)
 {
+    int w = c->width > 0 ? c->width : 1280, h = c->height > 0 ? c->height : 720;
     if (c->formats & PLOT_SVG)
-        buf_printf(s, "reset\nset terminal svg noenhanced size 960,540 font 'Arial,12' "
+        buf_printf(s, "reset\nset terminal svg noenhanced size %d,%d font 'Arial,12' "
                       "background '#ffffff'\nset output '%s.svg'\n%s\nunset output\n",
-                   c->name, body);
+                   w, h, c->name, body);
     if (c->formats & PLOT_PNG)
-        buf_printf(s, "reset\nset terminal pngcairo noenhanced size 1280,720 font 'Arial,12'\n"
-                      "set output '%s.png'\n%s\nunset output\n", c->name, body);
+        buf_printf(s, "reset\nset terminal pngcairo noenhanced size %d,%d font 'Arial,12'\n"
+                      "set output '%s.png'\n%s\nunset output\n", w, h, c->name, body);
 }
 
 /* Category names under the x axis. gnuplot's xtic() cuts a data string at
@@ -190,244 +191,493 @@ static int render(const struct plot_chart *c, struct buf *data, struct buf *body
     return rc;
 }
 
-int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n, struct err *e)
+/* ---- small multiples ----
+ * Every chart below is one multiplot on a canvas of known pixels: panels
+ * whose plot areas sit at screen positions the writer chooses, and one
+ * last plot over the whole canvas (x and y in pixels) that draws every
+ * text that is a name (titles of panels, legend, group and row labels)
+ * from the data file. Positions are chosen so texts keep apart: a legend
+ * row is 22 px, a panel's title strip 22 px, the tic labels under a panel
+ * 26 px, with 11-12 px fonts. */
+
+#define CANVAS_W 1280
+#define TITLE_H 40
+#define KEY_ROW_H 22
+#define KEY_COLS 5
+#define STRIP_H 24
+#define TICS_H 26
+#define XLABEL_H 36
+#define GAP_X 30
+#define RIGHT_M 24
+
+struct layout {
+    int w, h, cols, rows, n;
+    int left, top, pw, ph, gy;      /* top: of the first panel's plot area */
+    int key_top, key_cols, key_colw, key_rows;
+};
+
+/* The pixel width of a text in an 11 px Arial, generously. */
+static int text_px(const char *s, double size)
 {
-    struct buf d;
-    buf_init(&d, REPORT_TEXT_MAX);
-    double ymax = 0, ymin = INFINITY, x = 0;
-    double *center = xcalloc(n + 1, sizeof *center);
-    const char **cname = xcalloc(n + 1, sizeof *cname);
-    size_t nc = 0;
-    double first = 1;
-    buf_puts(&d, "# x\ty\tlo\thi\tcolor\ttext\n");
-    for (size_t i = 0; i < n; i++) {
-        if (i == 0 || strcmp(bars[i].cluster, bars[i - 1].cluster) != 0) {
-            if (i > 0) {
-                center[nc - 1] = (first + x) / 2;
-                x += 1;     /* a gap between clusters */
-            }
-            first = x + 1;
-            cname[nc++] = bars[i].cluster;
-        }
-        x += 1;
-        const struct plot_bar *b = &bars[i];
-        double top = b->hi > b->y ? b->hi : b->y;
-        ymax = top > ymax ? top : ymax;
-        ymin = b->y > 0 && b->y < ymin ? b->y : ymin;
-        ymin = b->lo > 0 && b->lo < ymin ? b->lo : ymin;
-        buf_printf(&d, "%g\t%.9g\t%.9g\t%.9g\t%d\t", x, b->y, b->lo >= 0 ? b->lo : b->y,
-                   b->hi >= 0 ? b->hi : b->y, b->color);
-        put_text(&d, b->text ? b->text : "");
-        buf_puts(&d, "\n");
-    }
-    if (nc)
-        center[nc - 1] = (first + x) / 2;
-    if (!isfinite(ymin))
-        ymin = 1e-3;
-    if (ymax <= 0)
-        ymax = 1;
-    double label_y = c->logy ? ymax * 2.5 : ymax * 1.12;
-    double top = c->logy ? ymax * 6 : ymax * 1.25, bottom = c->logy ? ymin / 2 : 0;
-    if (c->ref_line > 0 && c->logy) {
-        bottom = c->ref_line / 2 < bottom ? c->ref_line / 2 : bottom;
-        top = c->ref_line * 2 > top ? c->ref_line * 2 : top;
-    }
-    /* Index 1: one label per cluster, above its bars. */
-    buf_puts(&d, "\n\n# x\ty\tcluster\n");
-    for (size_t k = 0; k < nc; k++) {
-        buf_printf(&d, "%g\t%.9g\t", center[k], label_y);
-        put_text(&d, cname[k]);
-        buf_puts(&d, "\n");
-    }
-    /* Index 2: each bar's name. A name is always the last field of its
-     * line: gnuplot reads a double quote in a field as the start of a
-     * quoted string running to the end of the line. */
-    buf_puts(&d, "\n\n# x\tname\n");
-    {
-        double xx = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (i > 0 && strcmp(bars[i].cluster, bars[i - 1].cluster) != 0)
-                xx += 1;
-            xx += 1;
-            buf_printf(&d, "%g\t", xx);
-            put_text(&d, bars[i].label);
-            buf_puts(&d, "\n");
-        }
-    }
-    free(center);
-    free(cname);
-    struct buf body;
-    buf_init(&body, REPORT_TEXT_MAX);
-    preamble(&body, c);
-    buf_puts(&body, multiplot_head);
-    buf_printf(&body, "set xrange [0:%g]\nset yrange [%.9g:%.9g]\n", x + 1, bottom, top);
-    if (c->logy)
-        log_tics(&body, bottom, top, c->yunit ? c->yunit : 's');
-    buf_puts(&body, "set xtics scale 0\nset style fill solid 0.85 border -1\n"
-                    "set boxwidth 0.8\n");
-    char above[64], ref[128] = "";
-    if (c->logy)
-        snprintf(above, sizeof above, "$2 * 1.35");
-    else
-        snprintf(above, sizeof above, "$2 + %.9g", (top - bottom) * 0.03);
-    if (c->ref_line > 0)
-        snprintf(ref, sizeof ref, ", \\\n     %g with lines dt 2 lc rgb '#aa0000' lw 1.5",
-                 c->ref_line);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "plot '%s.dat' index 0 using 1:2:5 with boxes lc variable, \\\n"
-             "     '' index 0 using 1:3:(0):($4 - $3) with vectors heads size 0.08,90 "
-             "lc rgb '#222222' lw 1, \\\n"
-             "     '' index 0 using 1:(%s):6 with labels font ',10', \\\n"
-             "     '' index 1 using 1:2:3 with labels font ',12'%s",
-             c->name, above, ref);
-    buf_puts(&body, cmd);
-    buf_puts(&body, "\n");
-    name_panel(&body, c->name, 2, 2, 0, x + 1);
-    return render(c, &d, &body, e);
+    double w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xC0) != 0x80)
+            w += *p >= 'A' && *p <= 'Z' ? 0.8 : 0.6;
+    return (int)(w * size + 1);
 }
 
-
-/* The y range of every series, padded, with plain-unit tics. */
-static void series_yrange(struct buf *b, const struct plot_chart *c,
-                          const struct plot_series *ser, size_t n)
+/* key_w: the width of a legend entry, 0 for a fifth of the canvas. */
+static void layout_make(struct layout *L, size_t npanels, size_t nkey, int note, int left,
+                        int ph, int max_cols, int key_w)
 {
+    memset(L, 0, sizeof *L);
+    L->w = CANVAS_W;
+    L->n = npanels ? (int)npanels : 1;
+    L->cols = L->n > 1 && max_cols > 1 ? 2 : 1;
+    L->rows = (L->n + L->cols - 1) / L->cols;
+    L->left = left;
+    L->key_top = TITLE_H;
+    L->key_colw = key_w ? key_w : (L->w - 60 - RIGHT_M) / KEY_COLS;
+    int fit = (L->w - 60 - RIGHT_M) / L->key_colw;
+    L->key_cols = nkey < (size_t)fit ? (int)(nkey ? nkey : 1) : fit;
+    L->key_rows = (int)((nkey + (size_t)L->key_cols - 1) / (size_t)L->key_cols) + (note != 0);
+    L->top = TITLE_H + L->key_rows * KEY_ROW_H + 8 + STRIP_H;
+    L->pw = (L->w - left - RIGHT_M - (L->cols - 1) * GAP_X) / L->cols;
+    L->ph = ph;
+    L->gy = TICS_H + 8 + STRIP_H;
+    L->h = L->top + L->rows * ph + (L->rows - 1) * L->gy + TICS_H + XLABEL_H;
+}
+
+static void panel_at(const struct layout *L, int k, int *x0, int *y0)
+{
+    *x0 = L->left + (k % L->cols) * (L->pw + GAP_X);
+    *y0 = L->top + (k / L->cols) * (L->ph + L->gy);
+}
+
+/* The panel's plot area as margins at screen. */
+static void panel_margins(struct buf *b, const struct layout *L, int k)
+{
+    int x0, y0;
+    panel_at(L, k, &x0, &y0);
+    buf_printf(b, "set lmargin at screen %.5f\nset rmargin at screen %.5f\n"
+                  "set tmargin at screen %.5f\nset bmargin at screen %.5f\n",
+               (double)x0 / L->w, (double)(x0 + L->pw) / L->w, 1 - (double)y0 / L->h,
+               1 - (double)(y0 + L->ph) / L->h);
+}
+
+/* Where legend entry i's swatch begins, and its row's middle. */
+static void key_at(const struct layout *L, size_t i, double *x, double *y)
+{
+    *x = 60 + (double)(i % (size_t)L->key_cols) * L->key_colw;
+    *y = L->key_top + (double)(i / (size_t)L->key_cols) * KEY_ROW_H + KEY_ROW_H / 2.0;
+}
+
+/* The overlay's kinds of mark, each one block of the data file. */
+enum { OV_TITLE, OV_STRIP, OV_LEFT, OV_RIGHT, OV_CENTER, OV_YLABEL, OV_SWATCH, OV_HATCH,
+       OV_LINE, OV_DASH, OV_UP, OV_DOWN, OV_PAL, OV_N };
+static const char *const ov_style[OV_N] = {
+    "using 1:2:3 with labels center font ',14'",
+    "using 1:2:3 with labels center font ',12'",
+    "using 1:2:3 with labels left font ',11'",
+    "using 1:2:3 with labels right font ',11'",
+    "using 1:2:3 with labels center font ',11'",
+    "using 1:2:3 with labels center rotate by 90 font ',12'",
+    "using 1:2:3:4:5 with boxxyerror fs solid 0.85 border lc rgb '#333333' lc variable",
+    "using 1:2:3:4:5 with boxxyerror fs pattern 4 border lc rgb '#333333' lc variable",
+    "using ($1 - $3):2:(2 * $3):(0):5 with vectors nohead lw 2 lc variable",
+    "using ($1 - $3):2:(2 * $3):(0):5 with vectors nohead lw 2 dt 2 lc variable",
+    "using 1:2 with points pt 9 ps 1.4 lc rgb '#000000'",
+    "using 1:2 with points pt 11 ps 1.4 lc rgb '#000000'",
+    "using 1:2:3:4:5 with boxxyerror fs solid 1 border lc rgb '#999999' fc palette",
+};
+
+struct overlay {
+    const struct layout *L;
+    struct buf b[OV_N];
+};
+
+static void ov_init(struct overlay *o, const struct layout *L)
+{
+    o->L = L;
+    for (int k = 0; k < OV_N; k++)
+        buf_init(&o->b[k], REPORT_TEXT_MAX);
+}
+
+/* A text at (x, y) pixels from the top left; the text is the last field. */
+static void ov_text(struct overlay *o, int kind, double x, double y, const char *text)
+{
+    buf_printf(&o->b[kind], "%.1f\t%.1f\t", x, o->L->h - y);
+    put_text(&o->b[kind], text);
+    buf_puts(&o->b[kind], "\n");
+}
+
+/* A swatch or mark centred at (x, y), half sizes dx, dy. */
+static void ov_mark(struct overlay *o, int kind, double x, double y, double dx, double dy,
+                    double color)
+{
+    buf_printf(&o->b[kind], "%.1f\t%.1f\t%.1f\t%.1f\t%.6g\n", x, o->L->h - y, dx, dy, color);
+}
+
+/* The title, the axis labels, the legend and the panels' titles. */
+static void ov_frame(struct overlay *o, const struct plot_chart *c, const struct plot_frame *f,
+                     int lines)
+{
+    const struct layout *L = o->L;
+    ov_text(o, OV_TITLE, L->w / 2.0, TITLE_H / 2.0, c->title);
+    for (size_t i = 0; f && i < f->nkey; i++) {
+        const struct plot_key *k = &f->key[i];
+        double x, y;
+        key_at(L, i, &x, &y);
+        if (lines)
+            ov_mark(o, k->baseline ? OV_DASH : OV_LINE, x + 10, y, 10, 0, k->color);
+        else
+            ov_mark(o, k->baseline ? OV_HATCH : OV_SWATCH, x + 10, y, 9, 7, k->color);
+        ov_text(o, OV_LEFT, x + 26, y, k->label);
+    }
+    if (f && f->note)
+        ov_text(o, OV_LEFT, 60, L->key_top + (L->key_rows - 1) * KEY_ROW_H + KEY_ROW_H / 2.0,
+                f->note);
+    for (size_t k = 0; f && k < f->npanels; k++) {
+        int x0, y0;
+        panel_at(L, (int)k, &x0, &y0);
+        ov_text(o, OV_STRIP, x0 + L->pw / 2.0, y0 - STRIP_H / 2.0, f->panels[k]);
+    }
+    int ytop = L->top, ybot = L->top + L->rows * L->ph + (L->rows - 1) * L->gy;
+    if (c->ylabel)
+        ov_text(o, OV_YLABEL, 14, (ytop + ybot) / 2.0, c->ylabel);
+    if (c->xlabel)
+        ov_text(o, OV_CENTER, L->left + (L->w - L->left - RIGHT_M) / 2.0,
+                L->h - XLABEL_H / 2.0, c->xlabel);
+}
+
+/* Appends the overlay's blocks to the data file (block numbers from
+ * next_index on) and the plot drawing them to the script. */
+static void ov_finish(struct overlay *o, struct buf *d, int next_index, const char *name,
+                      struct buf *s)
+{
+    const struct layout *L = o->L;
+    buf_printf(s, "unset logscale\nunset xdata\nunset border\nunset tics\nunset grid\n"
+                  "unset arrow\nunset label\nset format x '%%g'\nset format y '%%g'\n"
+                  "set lmargin at screen 0\nset rmargin at screen 1\n"
+                  "set tmargin at screen 1\nset bmargin at screen 0\n"
+                  "set xrange [0:%d]\nset yrange [0:%d]\nplot ", L->w, L->h);
+    int first = 1;
+    for (int k = 0; k < OV_N; k++) {
+        if (o->b[k].len) {
+            buf_printf(d, "\n\n# overlay %d\n", k);
+            buf_add(d, o->b[k].data, o->b[k].len);
+            buf_printf(s, "%s'%s.dat' index %d %s notitle", first ? "" : ", \\\n     ", name,
+                       next_index++, ov_style[k]);
+            first = 0;
+        }
+        buf_free(&o->b[k]);
+    }
+    if (first)
+        buf_puts(s, "NaN notitle");
+    buf_puts(s, "\nunset multiplot\n");
+}
+
+/* Log tics in plain units on axis 'x' or 'y'; labelless when labels is 0
+ * (a panel that shares its neighbour's axis). */
+static void log_tics_on(struct buf *b, char axis, double lo, double hi, char unit, int labels)
+{
+    struct buf t;
+    buf_init(&t, 1 << 16);
+    log_tics(&t, lo, hi, unit);
+    if (t.len) {
+        char *p = t.data + strlen("set ytics");
+        buf_printf(b, "set %ctics", axis);
+        if (!labels) {
+            /* every label '' */
+            for (const char *q = p; *q; q++) {
+                if (*q == '\'') {
+                    const char *end = strchr(q + 1, '\'');
+                    buf_puts(b, "''");
+                    q = end;
+                } else {
+                    buf_add(b, q, 1);
+                }
+            }
+        } else {
+            buf_puts(b, p);
+        }
+    }
+    buf_free(&t);
+}
+
+static const char multi_head[] =
+    "set multiplot\nset format x ''\nunset xtics\nset ytics nomirror\n";
+
+/* The shared log y range of values (and whiskers) >0, padded. */
+static void range_of(double v, double *lo, double *hi)
+{
+    if (v > 0 && isfinite(v)) {
+        *lo = v < *lo ? v : *lo;
+        *hi = v > *hi ? v : *hi;
+    }
+}
+
+static void pad_log(double *lo, double *hi)
+{
+    if (!isfinite(*lo)) {
+        *lo = 1e-3;
+        *hi = 1;
+    }
+    if (*hi <= *lo * 1.01)
+        *lo /= 1.5, *hi *= 1.5;
+    *lo /= 1.3;
+    *hi *= 1.3;
+}
+
+int plot_grouped(const struct plot_chart *c, const struct plot_frame *f,
+                 const char *const *groups, int ngroups, int nslots,
+                 const struct plot_item *it, size_t n, int boxes, struct err *e)
+{
+    struct layout L;
+    layout_make(&L, f->npanels, f->nkey, f->note != NULL, 96, 200, 2, 0);
+    struct plot_chart cc = *c;
+    cc.width = L.w;
+    cc.height = L.h;
     double lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < ser[i].n; k++)
-            if (ser[i].y[k] > 0) {
-                lo = ser[i].y[k] < lo ? ser[i].y[k] : lo;
-                hi = ser[i].y[k] > hi ? ser[i].y[k] : hi;
-            }
-    if (!c->logy || !isfinite(lo))
-        return;
-    if (hi <= lo * 1.01)
-        lo /= 1.5, hi *= 1.5;
-    lo /= 1.25;
-    hi *= 1.25;
-    buf_printf(b, "set yrange [%.17g:%.17g]\n", lo, hi);
-    log_tics(b, lo, hi, c->yunit ? c->yunit : 's');
-}
-
-int plot_boxes(const struct plot_chart *c, const struct plot_series *ser, size_t n,
-               struct err *e)
-{
+    int np = L.n, span = nslots + 1;
     struct buf d;
     buf_init(&d, REPORT_TEXT_MAX);
-    /* Index 0: the boxes, computed here so any number of runs draws one. */
-    buf_puts(&d, "# x\tp25\tmin\tmax\tp75\tmedian\tcolor\n");
-    for (size_t i = 0; i < n; i++) {
-        if (ser[i].n == 0)
-            continue;
-        double *v = xmalloc(ser[i].n * sizeof *v);
-        memcpy(v, ser[i].y, ser[i].n * sizeof *v);
-        qsort(v, ser[i].n, sizeof *v, quantile_cmp);
-        buf_printf(&d, "%zu\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%d\n", i + 1,
-                   quantile_sorted(v, ser[i].n, 0.25), v[0], v[ser[i].n - 1],
-                   quantile_sorted(v, ser[i].n, 0.75), quantile_sorted(v, ser[i].n, 0.5), ser[i].color);
-        free(v);
-    }
-    /* Index 1: every run, jittered sideways so equal times stay visible. */
-    buf_puts(&d, "\n\n# x (jittered)\tseconds\tcolor\n");
-    uint64_t seed = 1;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < ser[i].n; k++) {
-            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-            double jitter = ((double)(seed >> 11) / 9007199254740992.0 - 0.5) * 0.3;
-            buf_printf(&d, "%.4f\t%.9g\t%d\n", (double)(i + 1) + jitter, ser[i].y[k],
-                       ser[i].color);
+    /* Blocks 2k and 2k+1: panel k's plain and baseline items; then each
+     * panel's points (boxes) as block 2 np + k. */
+    for (int k = 0; k < np; k++)
+        for (int base = 0; base < 2; base++) {
+            buf_printf(&d, "%s# panel %d%s: x\ty\tlo\thi\tcolor | x\tp25\tmin\tmax\tp75\t"
+                           "median\tcolor\n", k || base ? "\n\n" : "", k,
+                       base ? " (baseline)" : "");
+            int any = 0;
+            for (size_t i = 0; i < n; i++) {
+                const struct plot_item *p = &it[i];
+                if (p->panel != k || !p->baseline != !base)
+                    continue;
+                double x = p->group * span + p->slot + 1;
+                if (boxes && p->nv) {
+                    double *v = xmalloc(p->nv * sizeof *v);
+                    memcpy(v, p->v, p->nv * sizeof *v);
+                    qsort(v, p->nv, sizeof *v, quantile_cmp);
+                    buf_printf(&d, "%g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%d\n", x,
+                               quantile_sorted(v, p->nv, 0.25), v[0], v[p->nv - 1],
+                               quantile_sorted(v, p->nv, 0.75), quantile_sorted(v, p->nv, 0.5),
+                               p->color);
+                    range_of(v[0], &lo, &hi);
+                    range_of(v[p->nv - 1], &lo, &hi);
+                    free(v);
+                    any = 1;
+                } else if (!boxes) {
+                    buf_printf(&d, "%g\t%.9g\t%.9g\t%.9g\t%d\n", x, p->y,
+                               p->lo >= 0 ? p->lo : p->y, p->hi >= 0 ? p->hi : p->y, p->color);
+                    range_of(p->y, &lo, &hi);
+                    range_of(p->lo, &lo, &hi);
+                    range_of(p->hi, &lo, &hi);
+                    any = 1;
+                }
+            }
+            if (!any)
+                buf_puts(&d, "NaN\tNaN\tNaN\tNaN\tNaN\tNaN\t1\n");
         }
+    uint64_t seed = 1;
+    for (int k = 0; k < np; k++) {
+        buf_printf(&d, "\n\n# panel %d, every value: x (jittered)\ty\tcolor\n", k);
+        int any = 0;
+        for (size_t i = 0; boxes && i < n; i++) {
+            if (it[i].panel != k)
+                continue;
+            for (size_t j = 0; j < it[i].nv; j++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                double jit = ((double)(seed >> 11) / 9007199254740992.0 - 0.5) * 0.5;
+                buf_printf(&d, "%.4f\t%.9g\t%d\n", it[i].group * span + it[i].slot + 1 + jit,
+                           it[i].v[j], it[i].color);
+                any = 1;
+            }
+        }
+        if (!any)
+            buf_puts(&d, "NaN\tNaN\t1\n");
     }
-    /* Index 2: names, each the last field of its line (see plot_bars). */
-    buf_puts(&d, "\n\n# x\tname\n");
-    for (size_t i = 0; i < n; i++) {
-        buf_printf(&d, "%zu\t", i + 1);
-        put_text(&d, ser[i].label);
-        buf_puts(&d, "\n");
+    pad_log(&lo, &hi);
+    struct buf s;
+    buf_init(&s, REPORT_TEXT_MAX);
+    preamble(&s, &cc);
+    buf_puts(&s, "unset title\nunset xlabel\nunset ylabel\n");
+    buf_puts(&s, multi_head);
+    buf_printf(&s, "set xrange [0:%d]\nset yrange [%.9g:%.9g]\nset boxwidth 0.8\n",
+               ngroups * span, lo, hi);
+    for (int g = 1; g < ngroups; g++)
+        buf_printf(&s, "set arrow from %g, graph 0 to %g, graph 1 nohead lc rgb '#bbbbbb' "
+                       "dt 3\n", (double)g * span, (double)g * span);
+    for (int k = 0; k < np; k++) {
+        panel_margins(&s, &L, k);
+        log_tics_on(&s, 'y', lo, hi, c->yunit ? c->yunit : 's', k % L.cols == 0);
+        if (boxes)
+            buf_printf(&s, "plot '%s.dat' index %d using 1:2:3:4:5:7 notitle with "
+                           "candlesticks lc variable fs solid 0.35 border lc rgb '#333333' "
+                           "whiskerbars 0.5, \\\n"
+                           "     '' index %d using 1:2:3:4:5:7 notitle with candlesticks lc variable "
+                           "fs pattern 4 border lc rgb '#333333' whiskerbars 0.5, \\\n"
+                           "     '' index %d using 1:6:6:6:6 with candlesticks lt -1 lw 2 "
+                           "notitle, \\\n     '' index %d using 1:6:6:6:6 with candlesticks "
+                           "lt -1 lw 2 notitle, \\\n"
+                           "     '' index %d using 1:2:3 with points lc variable pt 7 ps 0.35 "
+                           "notitle\n", c->name, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1,
+                       2 * np + k);
+        else
+            buf_printf(&s, "plot '%s.dat' index %d using 1:2:5 with boxes lc variable "
+                           "fs solid 0.85 border lc rgb '#333333' notitle, \\\n"
+                           "     '' index %d using 1:2:5 with boxes lc variable "
+                           "fs pattern 4 border lc rgb '#333333' notitle, \\\n"
+                           "     '' index %d using 1:3:(0):($4 - $3) with vectors heads "
+                           "size 0.15,90 lc rgb '#222222' lw 1 notitle, \\\n"
+                           "     '' index %d using 1:3:(0):($4 - $3) with vectors heads "
+                           "size 0.15,90 lc rgb '#222222' lw 1 notitle\n",
+                       c->name, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1);
     }
-    struct buf body;
-    buf_init(&body, REPORT_TEXT_MAX);
-    preamble(&body, c);
-    series_yrange(&body, c, ser, n);
-    buf_puts(&body, multiplot_head);
-    buf_printf(&body, "set xrange [0.4:%zu.6]\nset xtics scale 0\n"
-                      "set style fill solid 0.25 border -1\nset boxwidth 0.6\n", n);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "plot '%s.dat' index 0 using 1:2:3:4:5:7 with candlesticks lc variable "
-             "whiskerbars 0.5, \\\n"
-             "     '' index 0 using 1:6:6:6:6 with candlesticks lt -1 lw 2, \\\n"
-             "     '' index 1 using 1:2:3 with points lc variable pt 7 ps 0.6", c->name);
-    buf_puts(&body, cmd);
-    buf_puts(&body, "\n");
-    name_panel(&body, c->name, 2, 2, 0.4, (double)n + 0.6);
-    return render(c, &d, &body, e);
+    struct overlay o;
+    ov_init(&o, &L);
+    ov_frame(&o, c, f, 0);
+    for (int k = 0; k < np; k++) {
+        int x0, y0;
+        panel_at(&L, k, &x0, &y0);
+        for (int g = 0; g < ngroups; g++)
+            ov_text(&o, OV_CENTER, x0 + L.pw * (g * span + span / 2.0) / (ngroups * span),
+                    y0 + L.ph + TICS_H / 2.0, groups[g]);
+    }
+    ov_finish(&o, &d, 3 * np, c->name, &s);
+    return render(&cc, &d, &s, e);
 }
 
-int plot_lines(const struct plot_chart *c, const struct plot_series *ser, size_t n,
-               struct err *e)
+int plot_panel_lines(const struct plot_chart *c, const struct plot_frame *f,
+                     const struct plot_line *l, size_t n, struct err *e)
 {
+    struct layout L;
+    layout_make(&L, f->npanels, f->nkey + (c->xtime ? 2 : 0), f->note != NULL, 96, 200, 2, 0);
+    struct plot_chart cc = *c;
+    cc.width = L.w;
+    cc.height = L.h;
+    int np = L.n;
+    double lo = INFINITY, hi = -INFINITY, xlo = INFINITY, xhi = -INFINITY;
     struct buf d;
     buf_init(&d, REPORT_TEXT_MAX);
-    buf_puts(&d, "# one block per series: x\ty\n");
+    /* Block i: series i; then per panel, its marks up and down. */
     for (size_t i = 0; i < n; i++) {
-        if (i)
-            buf_puts(&d, "\n\n");
-        for (size_t k = 0; k < ser[i].n; k++)
-            buf_printf(&d, "%.17g\t%.9g\n", ser[i].x[k], ser[i].y[k]);
+        buf_printf(&d, "%s# series %zu: x\ty\tp25\tp75\n", i ? "\n\n" : "", i);
+        for (size_t k = 0; k < l[i].n; k++) {
+            buf_printf(&d, "%.17g\t%.9g\t%.9g\t%.9g\n", l[i].x[k], l[i].y[k],
+                       l[i].lo ? l[i].lo[k] : l[i].y[k], l[i].hi ? l[i].hi[k] : l[i].y[k]);
+            range_of(l[i].y[k], &lo, &hi);
+            if (l[i].lo)
+                range_of(l[i].lo[k], &lo, &hi);
+            if (l[i].hi)
+                range_of(l[i].hi[k], &lo, &hi);
+            xlo = l[i].x[k] < xlo ? l[i].x[k] : xlo;
+            xhi = l[i].x[k] > xhi ? l[i].x[k] : xhi;
+        }
+        if (l[i].n == 0)
+            buf_puts(&d, "NaN\tNaN\tNaN\tNaN\n");
     }
-    buf_puts(&d, "\n\n# labels at each series' last point: x\ty\tlabel\n");
-    for (size_t i = 0; i < n; i++) {
-        if (ser[i].n == 0)
-            continue;
-        buf_printf(&d, "%.17g\t%.9g\t", ser[i].x[ser[i].n - 1], ser[i].y[ser[i].n - 1]);
-        put_text(&d, ser[i].label);
-        buf_puts(&d, "\n");
-    }
-    struct buf body;
-    buf_init(&body, REPORT_TEXT_MAX);
-    preamble(&body, c);
-    series_yrange(&body, c, ser, n);
+    for (int k = 0; k < np; k++)
+        for (int up = 1; up >= -1; up -= 2) {
+            buf_printf(&d, "\n\n# panel %d, changes %s beyond the noise: x\ty\n", k,
+                       up > 0 ? "up" : "down");
+            int any = 0;
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; l[i].panel == k && l[i].mark && j < l[i].n; j++)
+                    if (l[i].mark[j] == up) {
+                        buf_printf(&d, "%.17g\t%.9g\n", l[i].x[j], l[i].y[j]);
+                        any = 1;
+                    }
+            if (!any)
+                buf_puts(&d, "NaN\tNaN\n");
+        }
+    pad_log(&lo, &hi);
+    if (!isfinite(xlo))
+        xlo = xhi = 1;
+    struct buf s;
+    buf_init(&s, REPORT_TEXT_MAX);
+    preamble(&s, &cc);
+    buf_puts(&s, "unset title\nunset xlabel\nunset ylabel\n");
+    buf_puts(&s, multi_head);
+    buf_printf(&s, "set yrange [%.9g:%.9g]\n", lo, hi);
     if (c->xtime) {
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t i = 0; i < n; i++)
-            for (size_t k = 0; k < ser[i].n; k++) {
-                lo = ser[i].x[k] < lo ? ser[i].x[k] : lo;
-                hi = ser[i].x[k] > hi ? ser[i].x[k] : hi;
-            }
-        double pad = hi > lo ? (hi - lo) * 0.05 : 3600;
-        buf_printf(&body, "set xdata time\nset timefmt '%%s'\nset format x \"%%Y-%%m-%%d\\n%%H:%%M\"\n"
-                       "set xrange ['%.0f':'%.0f']\nset xtics rotate by 30 right\n"
-                       "set bmargin 6\n", lo - pad, hi + (hi - lo) * 0.35 + pad * 2);
-    }
-    else
-        buf_puts(&body, "set logscale x 2\nset offsets graph 0.05, graph 0.35, graph 0.05, "
-                     "graph 0.05\nset xtics ()\n");
-    if (!c->xtime) {
-        /* tics at every thread count used */
+        /* tics inside the range at whole days (hours, minutes), few enough
+         * for their labels to fit */
+        double span = xhi - xlo, pad = span > 0 ? span * 0.08 : 86400;
+        int ntics = L.pw / 150 < 2 ? 2 : L.pw / 150;
+        double unit = span >= 2 * 86400 ? 86400 : span >= 2 * 3600 ? 3600
+                    : span >= 120 ? 60 : 1;
+        double step = ceil(span / (ntics - 1) / unit) * unit, first = floor(xlo / unit) * unit;
+        if (first < xlo - pad)
+            first += unit;
+        const char *fmt = unit == 86400 ? "%Y-%m-%d" : unit == 3600 ? "%m-%d %H:%M"
+                        : unit == 60 ? "%H:%M" : "%H:%M:%S";
+        buf_printf(&s, "set xdata time\nset timefmt '%%s'\nset format x '%s'\n"
+                       "set xrange ['%.0f':'%.0f']\nset mxtics default\n", fmt, xlo - pad,
+                   xhi + pad);
+        if (span > 0 && step > 0 && first <= xhi)
+            buf_printf(&s, "set xtics '%.0f', %.0f, '%.0f' nomirror scale 0.5\n", first, step,
+                       xhi);
+        else
+            buf_printf(&s, "set xtics ('%.0f') nomirror\n", xlo);
+    } else {
+        buf_printf(&s, "set logscale x 2\nset xrange [%.9g:%.9g]\nset format x '%%g'\n"
+                       "set xtics () nomirror\n", xlo / 1.25, xhi * 1.25);
         double seen[64];
         int ns = 0;
         for (size_t i = 0; i < n; i++)
-            for (size_t k = 0; k < ser[i].n; k++) {
+            for (size_t k = 0; k < l[i].n; k++) {
                 int dup = 0;
                 for (int j = 0; j < ns; j++)
-                    dup |= seen[j] == ser[i].x[k];
-                if (!dup && ns < 64)
-                    seen[ns++] = ser[i].x[k];
+                    dup |= seen[j] == l[i].x[k];
+                if (!dup && ns < 64) {
+                    seen[ns++] = l[i].x[k];
+                    buf_printf(&s, "set xtics add ('%g' %.9g)\n", l[i].x[k], l[i].x[k]);
+                }
             }
-        for (int j = 0; j < ns; j++)
-            buf_printf(&body, "set xtics add ('%g' %g)\n", seen[j], seen[j]);
     }
-    struct buf cmd;
-    buf_init(&cmd, REPORT_TEXT_MAX);
-    buf_printf(&cmd, "plot '%s.dat' index %zu using 1:2:3 with labels left offset 1,0 "
-                     "font ',10' notitle", c->name, n);
-    for (size_t i = 0; i < n; i++)
-        buf_printf(&cmd, ", \\\n     '' index %zu using 1:2 with linespoints lt %d", i,
-                   ser[i].color);
-    buf_puts(&body, cmd.data);
-    buf_free(&cmd);
-    return render(c, &d, &body, e);
+    size_t blocks = n;
+    for (int k = 0; k < np; k++) {
+        panel_margins(&s, &L, k);
+        log_tics_on(&s, 'y', lo, hi, c->yunit ? c->yunit : 's', k % L.cols == 0);
+        buf_printf(&s, "plot '%s.dat' index %zu using 1:2 with points pt 9 ps 1.6 "
+                       "lc rgb '#000000' notitle, \\\n     '' index %zu using 1:2 with points "
+                       "pt 11 ps 1.6 lc rgb '#000000' notitle", c->name, n + 2 * (size_t)k,
+                   n + 2 * (size_t)k + 1);
+        for (size_t i = 0; i < n; i++) {
+            if (l[i].panel != k)
+                continue;
+            if (l[i].lo && l[i].hi)
+                buf_printf(&s, ", \\\n     '' index %zu using 1:3:4 with filledcurves "
+                               "fs transparent solid 0.18 noborder lc rgb '%s' notitle", i,
+                           plot_color_hex(l[i].color));
+            buf_printf(&s, ", \\\n     '' index %zu using 1:2 with linespoints lt %d pt 7 "
+                           "ps 0.5%s notitle", i, l[i].color, l[i].baseline ? " dt 2" : "");
+        }
+        buf_puts(&s, "\n");
+    }
+    struct overlay o;
+    ov_init(&o, &L);
+    struct plot_frame ff = *f;
+    struct plot_key *keys = xcalloc(f->nkey + 3, sizeof *keys);
+    memcpy(keys, f->key, f->nkey * sizeof *keys);
+    ff.key = keys;
+    ov_frame(&o, c, &ff, 1);
+    if (c->xtime) {
+        /* the marks' own legend entries, after the engines' */
+        static const char *const words[2] = {"slower than the sweep before",
+                                             "faster than the sweep before"};
+        for (int m = 0; m < 2; m++) {
+            size_t i = f->nkey + (size_t)m;
+            double x, y;
+            key_at(&L, i, &x, &y);
+            ov_mark(&o, m ? OV_DOWN : OV_UP, x + 10, y, 0, 0, 0);
+            ov_text(&o, OV_LEFT, x + 26, y, words[m]);
+        }
+    }
+    free(keys);
+    ov_finish(&o, &d, (int)(blocks + 2 * (size_t)np), c->name, &s);
+    return render(&cc, &d, &s, e);
 }
 
 int plot_stacked(const struct plot_chart *c, const char *const *parts, int nparts,
@@ -472,4 +722,150 @@ int plot_stacked(const struct plot_chart *c, const char *const *parts, int npart
     buf_puts(&body, "\nunset key\n");
     name_panel(&body, c->name, 1, 2, 0, (double)n + 1);
     return render(c, &d, &body, e);
+}
+
+int plot_heatmap(const struct plot_chart *c, const struct plot_frame *f,
+                 const char *const *rows, int nrows, const char *const *cols, int ncols,
+                 const struct plot_cell *cell, size_t n, struct err *e)
+{
+    int left = 84, colw = 0;
+    for (int r = 0; r < nrows; r++)
+        left = text_px(rows[r], 11) + 24 > left ? text_px(rows[r], 11) + 24 : left;
+    for (int k = 0; k < ncols; k++)
+        colw = text_px(cols[k], 11) + 8 > colw ? text_px(cols[k], 11) + 8 : colw;
+    /* two columns of panels when the column names fit under them */
+    int two = ncols * colw <= (CANVAS_W - left - RIGHT_M - GAP_X) / 2;
+    double m = 1;
+    for (size_t i = 0; i < n; i++)
+        if (cell[i].v > 0 && isfinite(cell[i].v) && fabs(log2(cell[i].v)) > m)
+            m = fabs(log2(cell[i].v));
+    /* the legend: a swatch per power of two within the colour range */
+    double steps[16];
+    int nsteps = 0;
+    int top = (int)ceil(m) < 9 ? (int)ceil(m) : 9;
+    int stride = top > 6 ? 3 : top > 3 ? 2 : 1;
+    for (int p = -top; p <= top && nsteps < 16; p += 1)
+        if (p % stride == 0)
+            steps[nsteps++] = p;
+    struct layout L;
+    int ph = nrows * 24 < 96 ? 96 : nrows * 24;
+    layout_make(&L, f->npanels, (size_t)nsteps, f->note != NULL, left, ph, two ? 2 : 1, 110);
+    struct plot_chart cc = *c;
+    cc.width = L.w;
+    cc.height = L.h;
+    int np = L.n;
+    struct buf d;
+    buf_init(&d, REPORT_TEXT_MAX);
+    /* Block k: panel k's cells, x (column), y (row from the bottom), log2 v, text. */
+    for (int k = 0; k < np; k++) {
+        buf_printf(&d, "%s# panel %d: column\trow\tlog2 ratio\ttext\n", k ? "\n\n" : "", k);
+        int any = 0;
+        for (size_t i = 0; i < n; i++)
+            if (cell[i].panel == k && cell[i].v > 0 && isfinite(cell[i].v)) {
+                buf_printf(&d, "%d\t%d\t%.6g\t", cell[i].col + 1, nrows - cell[i].row,
+                           log2(cell[i].v));
+                put_text(&d, cell[i].text ? cell[i].text : "");
+                buf_puts(&d, "\n");
+                any = 1;
+            }
+        if (!any)
+            buf_puts(&d, "NaN\tNaN\tNaN\t\n");
+    }
+    struct buf s;
+    buf_init(&s, REPORT_TEXT_MAX);
+    preamble(&s, &cc);
+    buf_printf(&s, "unset title\nunset xlabel\nunset ylabel\nunset logscale\n%s"
+                   "unset ytics\nunset grid\nset border 0\n"
+                   "set palette defined (-1 '#e0795f', 0 '#f7f7f7', 1 '#5f9fd3')\n"
+                   "set cbrange [%g:%g]\nunset colorbox\n"
+                   "set xrange [0.5:%d.5]\nset yrange [0.5:%d.5]\n", multi_head, -m, m,
+               ncols, nrows);
+    for (int k = 0; k < np; k++) {
+        panel_margins(&s, &L, k);
+        buf_printf(&s, "plot '%s.dat' index %d using 1:2:(0.5):(0.5):3 with boxxyerror "
+                       "fs solid 1 border lc rgb '#ffffff' fc palette notitle, \\\n"
+                       "     '' index %d using 1:2:4 with labels font ',10' notitle\n",
+                   c->name, k, k);
+    }
+    struct overlay o;
+    ov_init(&o, &L);
+    ov_frame(&o, c, f, 0);
+    for (int i = 0; i < nsteps; i++) {
+        double x, y;
+        key_at(&L, (size_t)i, &x, &y);
+        ov_mark(&o, OV_PAL, x + 10, y, 9, 7, steps[i]);
+        char word[32];
+        if (steps[i] < 0)
+            snprintf(word, sizeof word, "1/%gx", pow(2, -steps[i]));
+        else
+            snprintf(word, sizeof word, "%gx", pow(2, steps[i]));
+        ov_text(&o, OV_LEFT, x + 26, y, word);
+    }
+    for (int k = 0; k < np; k++) {
+        int x0, y0;
+        panel_at(&L, k, &x0, &y0);
+        for (int j = 0; j < ncols; j++)
+            ov_text(&o, OV_CENTER, x0 + L.pw * (j + 0.5) / ncols, y0 + L.ph + TICS_H / 2.0,
+                    cols[j]);
+        if (k % L.cols == 0)
+            for (int r = 0; r < nrows; r++)
+                ov_text(&o, OV_RIGHT, x0 - 8, y0 + L.ph * (r + 0.5) / nrows, rows[r]);
+    }
+    ov_finish(&o, &d, np, c->name, &s);
+    return render(&cc, &d, &s, e);
+}
+
+int plot_ranges(const struct plot_chart *c, const struct plot_frame *f,
+                const struct plot_range *r, size_t n, struct err *e)
+{
+    int left = 84;
+    for (size_t i = 0; i < n; i++)
+        left = text_px(r[i].label, 11) + 24 > left ? text_px(r[i].label, 11) + 24 : left;
+    struct layout L;
+    int ph = (int)n * 26 < 80 ? 80 : (int)n * 26;
+    layout_make(&L, 1, f->nkey, f->note != NULL, left, ph, 1, 0);
+    struct plot_chart cc = *c;
+    cc.width = L.w;
+    cc.height = L.h;
+    double lo = 1, hi = 1;
+    struct buf d;
+    buf_init(&d, REPORT_TEXT_MAX);
+    buf_puts(&d, "# row\tlo\thi\tcolor\ttext\n");
+    for (size_t i = 0; i < n; i++) {
+        double y = (double)(n - i);
+        buf_printf(&d, "%g\t%.9g\t%.9g\t%d\t", y, r[i].lo, r[i].hi, r[i].color);
+        put_text(&d, r[i].text ? r[i].text : "");
+        buf_puts(&d, "\n");
+        range_of(r[i].lo, &lo, &hi);
+        range_of(r[i].hi, &lo, &hi);
+    }
+    if (!n)
+        buf_puts(&d, "NaN\tNaN\tNaN\t1\t\n");
+    /* room on the right for the text after the longest range */
+    double xlo = lo / 1.6, xhi = hi * pow(hi / xlo, 0.45) * 1.2;
+    struct buf s;
+    buf_init(&s, REPORT_TEXT_MAX);
+    preamble(&s, &cc);
+    buf_printf(&s, "unset title\nunset xlabel\nunset ylabel\nunset logscale\n%s"
+                   "unset ytics\nset grid xtics\nset logscale x\nset xrange [%.9g:%.9g]\n"
+                   "set yrange [0.4:%zu.6]\n"
+                   "set arrow from 1, graph 0 to 1, graph 1 nohead dt 2 lc rgb '#aa0000' lw 1.5\n",
+               multi_head, xlo, xhi, n);
+    log_tics_on(&s, 'x', xlo, xhi, 'x', 1);
+    buf_puts(&s, "set xtics nomirror\n");
+    panel_margins(&s, &L, 0);
+    buf_printf(&s, "plot '%s.dat' index 0 using (sqrt($2 * $3)):1:2:3:($1 - 0.3):($1 + 0.3):4 "
+                   "with boxxyerror fs solid 0.85 border lc rgb '#333333' lc variable notitle, "
+                   "\\\n     '' index 0 using 3:1:5 with labels left offset 1,0 font ',11' "
+                   "notitle\n", c->name);
+    struct overlay o;
+    ov_init(&o, &L);
+    ov_frame(&o, c, f, 0);
+    int x0, y0;
+    panel_at(&L, 0, &x0, &y0);
+    for (size_t i = 0; i < n; i++)
+        ov_text(&o, OV_RIGHT, x0 - 8, y0 + L.ph * (1 - ((double)(n - i) - 0.4) / ((double)n + 0.2)),
+                r[i].label);
+    ov_finish(&o, &d, 1, c->name, &s);
+    return render(&cc, &d, &s, e);
 }

@@ -13,21 +13,6 @@ struct err;
 #define PLOT_SVG 1
 #define PLOT_PNG 2
 
-struct plot_bar {
-    const char *cluster;    /* bars of one cluster stand together, labelled once */
-    const char *label;      /* under the bar */
-    int color;              /* 1..PLOT_COLORS: plot_engine_color() */
-    double y, lo, hi;       /* lo/hi < 0: no error bar */
-    const char *text;       /* printed above the bar, or NULL */
-};
-
-struct plot_series {
-    const char *label;
-    int color;
-    const double *x, *y;
-    size_t n;
-};
-
 struct plot_chart {
     const char *dir, *name;     /* writes DIR/NAME.gp, NAME.dat, NAME.svg, NAME.png */
     const char *title, *xlabel, *ylabel;
@@ -35,6 +20,7 @@ struct plot_chart {
     double ref_line;            /* a dashed horizontal line at this y, or 0 */
     int xtime;                  /* x is unix time */
     char yunit;                 /* log tics labelled in 's' (ms, s; default) or 'x' */
+    int width, height;          /* pixels, both formats; 0: 1280 x 720 */
 };
 
 #define PLOT_COLORS 18
@@ -43,14 +29,69 @@ int plot_engine_color(const char *engine);
 /* Its hex value, "#RRGGBB", for the reports' legends. */
 const char *plot_color_hex(int color);
 
-int plot_bars(const struct plot_chart *c, const struct plot_bar *bars, size_t n,
-              struct err *e);
-/* One box plot with every point per series (x ignored; y the values). */
-int plot_boxes(const struct plot_chart *c, const struct plot_series *s, size_t n,
-               struct err *e);
-/* One line per series, labelled at its last point. */
-int plot_lines(const struct plot_chart *c, const struct plot_series *s, size_t n,
-               struct err *e);
+/* Small multiples: panels sharing their axes, in a grid of up to two
+ * columns, under one legend. Panel titles and legend labels are names:
+ * they travel as data. Every text is placed by the writer in a layout
+ * that keeps texts apart. */
+struct plot_key {
+    const char *label;
+    int color;
+    int baseline;           /* drawn hatched (bars, boxes) or dashed (lines) */
+};
+
+struct plot_frame {
+    const char *const *panels;
+    size_t npanels;
+    const struct plot_key *key;
+    size_t nkey;
+    const char *note;       /* one line under the legend, or NULL */
+};
+
+/* One bar (median, p25..p75 whisker) or one box (every value) of a
+ * grouped chart: groups (thread counts) along x, one slot per engine. */
+struct plot_item {
+    int panel, group, slot, color, baseline;
+    double y, lo, hi;                   /* bars; lo/hi < 0: no whisker */
+    const double *v;                    /* boxes: every value */
+    size_t nv;
+};
+int plot_grouped(const struct plot_chart *c, const struct plot_frame *f,
+                 const char *const *groups, int ngroups, int nslots,
+                 const struct plot_item *it, size_t n, int boxes, struct err *e);
+
+/* One line per series and panel; x is unix time when c->xtime, else a
+ * count on a log2 axis with a tic at every x drawn. lo/hi: a band
+ * (p25..p75) or NULL; mark: per point +1 (a change up beyond the noise),
+ * -1 (down), 0, or NULL. */
+struct plot_line {
+    int panel, color, baseline;
+    const double *x, *y, *lo, *hi;
+    const int *mark;
+    size_t n;
+};
+int plot_panel_lines(const struct plot_chart *c, const struct plot_frame *f,
+                     const struct plot_line *l, size_t n, struct err *e);
+
+/* A heatmap per panel: rows x columns, each cell coloured by log(v) around
+ * 1 and its text printed in it. */
+struct plot_cell {
+    int panel, row, col;
+    double v;
+    const char *text;
+};
+int plot_heatmap(const struct plot_chart *c, const struct plot_frame *f,
+                 const char *const *rows, int nrows, const char *const *cols, int ncols,
+                 const struct plot_cell *cell, size_t n, struct err *e);
+
+/* One horizontal range (lo..hi on a log x axis) per row, its text right of it. */
+struct plot_range {
+    const char *label;
+    int color;
+    double lo, hi;
+    const char *text;
+};
+int plot_ranges(const struct plot_chart *c, const struct plot_frame *f,
+                const struct plot_range *r, size_t n, struct err *e);
 
 /* One bar per row, its parts stacked (shares 0..1, up to PLOT_PARTS), in
  * percent. Part names are the caller's fixed words (script text, shown in

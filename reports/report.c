@@ -27,6 +27,7 @@ struct ctx {
     json_t *warnings;       /* v_warnings: the conditions that change how a cell reads */
     json_t *spread;         /* versions that differ between the hosts */
     json_t *engines;        /* names, in colour order */
+    json_t *baselines;      /* {task: baseline engine} */
     int nhosts;
     struct buf html, md;
     int charts;
@@ -44,11 +45,6 @@ static double num_of(json_t *o, const char *k)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static int color_of(struct ctx *c, const char *engine)
-{
-    (void)c;
-    return plot_engine_color(engine);
-}
 
 /* The warnings of a cell, as " [!kind,kind]" for its label; "" if none. */
 static char *cell_flag(struct ctx *c, json_t *row)
@@ -68,6 +64,11 @@ static char *cell_flag(struct ctx *c, json_t *row)
         buf_add(&b, "", 0);
     return buf_detach(&b);
 }
+
+static int same_cell(json_t *a, json_t *b);
+static void free_cells(char **cells, size_t n);
+static void table(struct ctx *c, const char *const *head, int ncol, char **cells, size_t nrows);
+static void para(struct ctx *c, const char *text);
 
 static void html_esc(struct buf *b, const char *s)
 {
@@ -191,181 +192,466 @@ static void embed(struct ctx *c, const char *name, const char *alt)
     buf_printf(&c->md, "](%s.%s)\n", name, c->o->formats & PLOT_PNG ? "png" : "svg");
 }
 
-static char *cluster_name(json_t *row)
+/* A ratio as the charts and tables print it: 0.012x, 0.35x, 2.65x, 12.3x. */
+static char *fmt_x(double v)
 {
-    long long t = (long long)json_integer_value(json_object_get(row, "threads"));
-    return xasprintf("%s, %lld thread%s", js(row, "host"), t, t == 1 ? "" : "s");
+    return xasprintf(v >= 10 ? "%.1fx" : v >= 0.1 ? "%.2fx" : "%.2gx", v);
 }
 
-static int chart_medians(struct ctx *c, const char *task, int speedup, struct err *e)
+/* What every chart of one task shares: its hosts (panels of most charts),
+ * thread counts (groups), engines (slots, in colour order) and legend. */
+struct frame {
+    char **hosts, **engines, **groups, **keylabels;
+    long long *threads;
+    int nh, ne, nt;
+    const char *base;           /* the task's baseline engine, or NULL */
+    struct plot_key *key;
+};
+
+static int index_of(char **names, int n, const char *s)
 {
-    json_t *rows = speedup ? c->speedups : c->medians;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], s))
+            return i;
+    return -1;
+}
+
+static int cmp_engine(const void *a, const void *b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    int d = plot_engine_color(x) - plot_engine_color(y);
+    return d ? d : strcmp(x, y);
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void frame_of(struct ctx *c, const char *task, struct frame *f)
+{
+    memset(f, 0, sizeof *f);
+    size_t n = json_array_size(c->medians) + 1, i;
+    f->hosts = xcalloc(n, sizeof *f->hosts);
+    f->engines = xcalloc(n, sizeof *f->engines);
+    f->threads = xcalloc(n, sizeof *f->threads);
+    f->base = json_string_value(json_object_get(c->baselines, task));
+    json_t *r;
+    json_array_foreach(c->medians, i, r) {
+        if (strcmp(js(r, "task"), task) != 0)
+            continue;
+        if (index_of(f->hosts, f->nh, js(r, "host")) < 0)
+            f->hosts[f->nh++] = xstrdup(js(r, "host"));
+        if (index_of(f->engines, f->ne, js(r, "engine")) < 0)
+            f->engines[f->ne++] = xstrdup(js(r, "engine"));
+        long long t = (long long)json_integer_value(json_object_get(r, "threads"));
+        int seen = 0;
+        for (int k = 0; k < f->nt; k++)
+            seen |= f->threads[k] == t;
+        if (!seen)
+            f->threads[f->nt++] = t;
+    }
+    qsort(f->engines, (size_t)f->ne, sizeof *f->engines, cmp_engine);
+    qsort(f->threads, (size_t)f->nt, sizeof *f->threads, cmp_ll);
+    if (f->base && index_of(f->engines, f->ne, f->base) < 0)
+        f->base = NULL;
+    f->groups = xcalloc((size_t)f->nt + 1, sizeof *f->groups);
+    for (int k = 0; k < f->nt; k++)
+        f->groups[k] = xasprintf("%lld thread%s", f->threads[k], f->threads[k] == 1 ? "" : "s");
+    f->key = xcalloc((size_t)f->ne + 1, sizeof *f->key);
+    f->keylabels = xcalloc((size_t)f->ne + 1, sizeof *f->keylabels);
+    for (int k = 0; k < f->ne; k++) {
+        int base = f->base && !strcmp(f->base, f->engines[k]);
+        f->keylabels[k] = base ? xasprintf("%s (baseline)", f->engines[k])
+                               : xstrdup(f->engines[k]);
+        f->key[k] = (struct plot_key){f->keylabels[k], plot_engine_color(f->engines[k]), base};
+    }
+}
+
+static void frame_free(struct frame *f)
+{
+    free_cells(f->hosts, (size_t)f->nh);
+    free_cells(f->engines, (size_t)f->ne);
+    free_cells(f->groups, (size_t)f->nt);
+    free_cells(f->keylabels, (size_t)f->ne);
+    free(f->threads);
+    free(f->key);
+}
+
+static int thread_index(const struct frame *f, json_t *row)
+{
+    long long t = (long long)json_integer_value(json_object_get(row, "threads"));
+    for (int k = 0; k < f->nt; k++)
+        if (f->threads[k] == t)
+            return k;
+    return -1;
+}
+
+/* The plot_frame of a chart whose panels are the hosts. */
+static struct plot_frame host_panels(const struct frame *f, const char *note)
+{
+    return (struct plot_frame){(const char *const *)f->hosts, (size_t)f->nh, f->key,
+                               (size_t)f->ne, note};
+}
+
+/* Medians (bars, p25..p75) or every run (boxes): a panel per host, a group
+ * per thread count, a bar per engine. */
+static int chart_grouped(struct ctx *c, const char *task, const struct frame *f, int boxes,
+                         struct err *e)
+{
     size_t i, n = 0;
     json_t *r;
-    struct plot_bar *bars = xcalloc(json_array_size(rows) + 1, sizeof *bars);
-    char **owned = xcalloc(4 * json_array_size(rows) + 1, sizeof *owned);
-    size_t no = 0;
+    json_t *rows = boxes ? c->runs : c->medians;
+    size_t nr = json_array_size(rows);
+    struct plot_item *it = xcalloc(nr + 1, sizeof *it);
+    double *vals = xcalloc(nr + 1, sizeof *vals);
+    size_t nv = 0;
+    json_t *prev = NULL;
     json_array_foreach(rows, i, r) {
         if (strcmp(js(r, "task"), task) != 0)
             continue;
-        struct plot_bar *b = &bars[n++];
-        b->cluster = owned[no++] = cluster_name(r);
-        b->color = color_of(c, js(r, "engine"));
-        char *flag = cell_flag(c, r);
-        if (speedup) {
-            b->label = owned[no++] = xasprintf("%s%s", js(r, "engine"), flag);
-            b->y = num_of(r, "speedup");
-            b->lo = b->hi = -1;
-            b->text = owned[no++] = xasprintf("%.2fx", b->y);
-        } else {
-            b->label = owned[no++] = xasprintf("%s (n=%lld)%s", js(r, "engine"),
-                                               (long long)json_integer_value(
-                                                   json_object_get(r, "n")), flag);
-            b->y = num_of(r, "median_s");
-            b->lo = num_of(r, "p25_s");
-            b->hi = num_of(r, "p75_s");
-            b->text = owned[no++] = xasprintf("%.3g s", b->y);
+        int h = index_of(f->hosts, f->nh, js(r, "host")), s = index_of(f->engines, f->ne,
+                                                                        js(r, "engine"));
+        int g = thread_index(f, r);
+        if (h < 0 || s < 0 || g < 0)
+            continue;
+        if (!boxes || !prev || !same_cell(prev, r)) {
+            it[n++] = (struct plot_item){.panel = h, .group = g, .slot = s,
+                                         .color = plot_engine_color(js(r, "engine")),
+                                         .baseline = f->base && !strcmp(f->base,
+                                                                        js(r, "engine")),
+                                         .y = num_of(r, "median_s"), .lo = num_of(r, "p25_s"),
+                                         .hi = num_of(r, "p75_s"), .v = &vals[nv]};
+            prev = r;
         }
-        free(flag);
+        if (boxes) {
+            vals[nv++] = num_of(r, "total_s");
+            it[n - 1].nv++;
+        }
     }
     int rc = 0;
     if (n > 0) {
-        char name[64], title[128];
-        snprintf(name, sizeof name, "%s-%s", speedup ? "speedup" : "median", task);
-        if (speedup)
-            snprintf(title, sizeof title, "%s: speedup over the baseline engine (median vs "
-                     "median, higher is faster)", task);
+        char name[64], title[160];
+        snprintf(name, sizeof name, "%s-%s", boxes ? "distribution" : "median", task);
+        if (boxes)
+            snprintf(title, sizeof title, "%s: every timed run (box: p25 to p75, line: median, "
+                     "whiskers: min to max; warmups left out)", task);
         else
-            snprintf(title, sizeof title, "%s: median in-process time (bars: p25 to p75)",
+            snprintf(title, sizeof title, "%s: median in-process time (whiskers: p25 to p75)",
                      task);
         struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
-                                .ylabel = speedup ? "speedup (log scale)"
-                                                  : "time (log scale)",
-                                .logy = 1, .formats = c->o->formats,
-                                .ref_line = speedup ? 1.0 : 0, .yunit = speedup ? 'x' : 's'};
-        rc = plot_bars(&ch, bars, n, e);
+                                .ylabel = "time (log scale)", .logy = 1,
+                                .formats = c->o->formats, .yunit = 's'};
+        struct plot_frame pf = host_panels(f, f->base ? "hatched: the task's baseline engine"
+                                                      : NULL);
+        rc = plot_grouped(&ch, &pf, (const char *const *)f->groups, f->nt, f->ne, it, n,
+                          boxes, e);
         if (rc == 0)
             embed(c, name, title);
     }
-    free_cells(owned, no);
-    free(bars);
+    free(vals);
+    free(it);
     return rc;
 }
 
-static int chart_distribution(struct ctx *c, const char *task, struct err *e)
+/* The speedup of every cell over the baseline on its host and thread
+ * count: a heatmap per thread count, hosts across, engines down. */
+static int chart_heatmap(struct ctx *c, const char *task, const struct frame *f,
+                         struct err *e)
 {
-    size_t i, ns = 0;
+    if (!f->base)
+        return 0;
+    size_t i, n = 0;
     json_t *r;
-    size_t nr = json_array_size(c->runs);
-    struct plot_series *s = xcalloc(nr + 1, sizeof *s);
-    double *vals = xcalloc(nr + 1, sizeof *vals);
-    char **labels = xcalloc(nr + 1, sizeof *labels);
-    size_t nv = 0;
-    const char *prev = NULL;
-    json_array_foreach(c->runs, i, r) {
+    struct plot_cell *cells = xcalloc(json_array_size(c->speedups) + 1, sizeof *cells);
+    char **texts = xcalloc(json_array_size(c->speedups) + 1, sizeof *texts);
+    json_array_foreach(c->speedups, i, r) {
         if (strcmp(js(r, "task"), task) != 0)
             continue;
-        char *key = c->nhosts > 1
-            ? xasprintf("%s, %s, t%lld", js(r, "engine"), js(r, "host"),
-                        (long long)json_integer_value(json_object_get(r, "threads")))
-            : xasprintf("%s, t%lld", js(r, "engine"),
-                        (long long)json_integer_value(json_object_get(r, "threads")));
-        if (!prev || strcmp(prev, key) != 0) {
-            labels[ns] = key;
-            s[ns].label = key;
-            s[ns].color = color_of(c, js(r, "engine"));
-            s[ns].y = &vals[nv];
-            prev = key;
-            ns++;
-        } else {
-            free(key);
+        int h = index_of(f->hosts, f->nh, js(r, "host")), s = index_of(f->engines, f->ne,
+                                                                        js(r, "engine"));
+        int g = thread_index(f, r);
+        if (h < 0 || s < 0 || g < 0)
+            continue;
+        texts[n] = fmt_x(num_of(r, "speedup"));
+        cells[n] = (struct plot_cell){g, s, h, num_of(r, "speedup"), texts[n]};
+        n++;
+    }
+    int rc = 0;
+    if (n > 0) {
+        char name[64], title[160];
+        snprintf(name, sizeof name, "speedup-%s", task);
+        snprintf(title, sizeof title, "%s: speedup over the baseline engine on the same host "
+                 "and thread count (higher is faster)", task);
+        char *note = xasprintf("the baseline's median / the engine's median; baseline: %s; "
+                               "blue: faster than it, red: slower", f->base);
+        struct plot_frame pf = {(const char *const *)f->groups, (size_t)f->nt, NULL, 0, note};
+        struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
+                                .formats = c->o->formats};
+        rc = plot_heatmap(&ch, &pf, (const char *const *)f->keylabels, f->ne,
+                          (const char *const *)f->hosts, f->nh, cells, n, e);
+        if (rc == 0)
+            embed(c, name, title);
+        free(note);
+    }
+    free_cells(texts, n);
+    free(cells);
+    return rc;
+}
+
+/* An engine's lowest median of a task on one host, over its thread counts. */
+static json_t *best_cell(struct ctx *c, const char *task, const char *host, const char *engine)
+{
+    size_t i;
+    json_t *r, *best = NULL;
+    json_array_foreach(c->medians, i, r)
+        if (!strcmp(js(r, "task"), task) && !strcmp(js(r, "host"), host) &&
+            !strcmp(js(r, "engine"), engine) &&
+            (!best || num_of(r, "median_s") < num_of(best, "median_s")))
+            best = r;
+    return best;
+}
+
+
+/* Per engine, the range across hosts of its speedup over the baseline,
+ * each at its fastest thread count on the host: a chart and a table. */
+static int speedup_ranges(struct ctx *c, const char *task, const struct frame *f,
+                          struct err *e)
+{
+    if (!f->base || f->nh < 1)
+        return 0;
+    struct plot_range *rg = xcalloc((size_t)f->ne + 1, sizeof *rg);
+    char **texts = xcalloc((size_t)f->ne + 1, sizeof *texts);
+    char **cells = xcalloc(6 * (size_t)f->ne + 1, sizeof *cells);
+    int n = 0;
+    for (int k = 0; k < f->ne; k++) {
+        if (!strcmp(f->engines[k], f->base))
+            continue;
+        double lo = INFINITY, hi = -INFINITY;
+        const char *hlo = NULL, *hhi = NULL;
+        int hosts = 0;
+        for (int h = 0; h < f->nh; h++) {
+            json_t *a = best_cell(c, task, f->hosts[h], f->engines[k]);
+            json_t *b = best_cell(c, task, f->hosts[h], f->base);
+            if (!a || !b)
+                continue;
+            double s = num_of(b, "median_s") / num_of(a, "median_s");
+            if (!(s > 0) || !isfinite(s))
+                continue;
+            hosts++;
+            if (s < lo)
+                lo = s, hlo = f->hosts[h];
+            if (s > hi)
+                hi = s, hhi = f->hosts[h];
         }
-        vals[nv++] = num_of(r, "total_s");
-        s[ns - 1].n++;
+        if (!hosts)
+            continue;
+        char *a = fmt_x(lo), *b = fmt_x(hi);
+        texts[n] = hosts > 1 ? xasprintf("%s–%s", a, b) : xstrdup(a);
+        rg[n] = (struct plot_range){f->engines[k], plot_engine_color(f->engines[k]), lo, hi,
+                                    texts[n]};
+        char **row = &cells[6 * n];
+        row[0] = xstrdup(f->engines[k]);
+        row[1] = xasprintf("%d", hosts);
+        row[2] = xasprintf("%s (%s)", a, hlo);
+        row[3] = xasprintf("%s (%s)", b, hhi);
+        row[4] = xasprintf("%s %s over %s", f->engines[k], texts[n], f->base);
+        row[5] = xstrdup("");
+        free(a);
+        free(b);
+        n++;
+    }
+    int rc = 0;
+    if (n > 0) {
+        char name[64], title[160];
+        snprintf(name, sizeof name, "range-%s", task);
+        snprintf(title, sizeof title, "%s: speedup over the baseline engine across the hosts "
+                 "(each engine at its fastest thread count on each host)", task);
+        char *note = xasprintf("bar: from the lowest to the highest speedup over %s "
+                               "(baseline, dashed line at 1x) on any host", f->base);
+        struct plot_frame pf = {NULL, 0, NULL, 0, note};
+        struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
+                                .xlabel = "speedup (log scale)", .formats = c->o->formats};
+        rc = plot_ranges(&ch, &pf, rg, (size_t)n, e);
+        free(note);
+        if (rc == 0) {
+            embed(c, name, title);
+            char *p = xasprintf("Speedup over %s across the hosts: on each host, the "
+                                "baseline's lowest median (over its thread counts) divided "
+                                "by the engine's lowest.", f->base);
+            para(c, p);
+            free(p);
+            static const char *const head[] = {"engine", "hosts", "lowest (host)",
+                                               "highest (host)", "range"};
+            /* a 5-column table from the 6-wide rows */
+            char **t5 = xcalloc(5 * (size_t)n + 1, sizeof *t5);
+            for (int k = 0; k < n; k++)
+                for (int j = 0; j < 5; j++)
+                    t5[5 * k + j] = cells[6 * k + j];
+            table(c, head, 5, t5, (size_t)n);
+            free(t5);
+        }
+    }
+    free_cells(cells, 6 * (size_t)n);
+    free_cells(texts, (size_t)n);
+    free(rg);
+    return rc;
+}
+
+/* Median against thread count: a panel per host, a line per engine. */
+static int chart_scaling(struct ctx *c, const char *task, const struct frame *f,
+                         struct err *e)
+{
+    if (f->nt < 2)
+        return 0;
+    size_t i, nr = json_array_size(c->scaling), ns = 0, nv = 0;
+    json_t *r, *prev = NULL;
+    struct plot_line *l = xcalloc(nr + 1, sizeof *l);
+    double *xs = xcalloc(nr + 1, sizeof *xs), *ys = xcalloc(nr + 1, sizeof *ys);
+    /* rows by task, host, engine, threads */
+    json_array_foreach(c->scaling, i, r) {
+        if (strcmp(js(r, "task"), task) != 0)
+            continue;
+        int h = index_of(f->hosts, f->nh, js(r, "host"));
+        if (h < 0)
+            continue;
+        if (!prev || strcmp(js(prev, "host"), js(r, "host")) ||
+            strcmp(js(prev, "engine"), js(r, "engine"))) {
+            l[ns++] = (struct plot_line){.panel = h, .color = plot_engine_color(js(r, "engine")),
+                                         .baseline = f->base && !strcmp(f->base,
+                                                                        js(r, "engine")),
+                                         .x = &xs[nv], .y = &ys[nv]};
+            prev = r;
+        }
+        xs[nv] = (double)json_integer_value(json_object_get(r, "threads"));
+        ys[nv++] = num_of(r, "median_s");
+        l[ns - 1].n++;
     }
     int rc = 0;
     if (ns > 0) {
         char name[64], title[128];
-        snprintf(name, sizeof name, "distribution-%s", task);
-        snprintf(title, sizeof title, "%s: every timed run (box: p25 to p75, line: median, "
-                 "whiskers: min to max; warmups left out)", task);
+        snprintf(name, sizeof name, "scaling-%s", task);
+        snprintf(title, sizeof title, "%s: median against thread count", task);
         struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
-                                .ylabel = "time (log scale)", .logy = 1,
-                                .formats = c->o->formats};
-        rc = plot_boxes(&ch, s, ns, e);
-        if (rc == 0)
-            embed(c, name, title);
-    }
-    for (size_t k = 0; k < ns; k++)
-        free(labels[k]);
-    free(labels);
-    free(vals);
-    free(s);
-    return rc;
-}
-
-/* Series of (x, median) per key, from rows sorted by key then x. */
-static int chart_lines(struct ctx *c, const char *task, int history, struct err *e)
-{
-    json_t *rows = history ? c->history : c->scaling;
-    size_t i, nr = json_array_size(rows), ns = 0, nv = 0;
-    json_t *r;
-    struct plot_series *s = xcalloc(nr + 1, sizeof *s);
-    double *xs = xcalloc(nr + 1, sizeof *xs), *ys = xcalloc(nr + 1, sizeof *ys);
-    char **labels = xcalloc(nr + 1, sizeof *labels);
-    int distinct_x = 0;
-    double first_x = NAN;
-    /* rows are ordered by host, engine(, threads), x */
-    json_array_foreach(rows, i, r) {
-        if (strcmp(js(r, "task"), task) != 0)
-            continue;
-        long long t = (long long)json_integer_value(json_object_get(r, "threads"));
-        char *key = history
-            ? (c->nhosts > 1 ? xasprintf("%s t%lld, %s", js(r, "engine"), t, js(r, "host"))
-                             : xasprintf("%s t%lld", js(r, "engine"), t))
-            : (c->nhosts > 1 ? xasprintf("%s, %s", js(r, "engine"), js(r, "host"))
-                             : xasprintf("%s", js(r, "engine")));
-        if (ns == 0 || strcmp(labels[ns - 1], key) != 0) {
-            labels[ns] = key;
-            s[ns] = (struct plot_series){key, color_of(c, js(r, "engine")), &xs[nv], &ys[nv], 0};
-            ns++;
-        } else {
-            free(key);
-        }
-        double x = history ? num_of(r, "t") : (double)t;
-        if (isnan(first_x))
-            first_x = x;
-        distinct_x |= x != first_x;
-        xs[nv] = x;
-        ys[nv++] = num_of(r, "median_s");
-        s[ns - 1].n++;
-    }
-    int rc = 0;
-    if (ns > 0 && (history || distinct_x)) {
-        char name[64], title[160];
-        snprintf(name, sizeof name, "%s-%s", history ? "history" : "scaling", task);
-        if (history)
-            snprintf(title, sizeof title, "%s: median per engine across every sweep in the "
-                     "store", task);
-        else
-            snprintf(title, sizeof title, "%s: median against thread count", task);
-        struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
-                                .xlabel = history ? "sweep started (UTC)" : "threads",
+                                .xlabel = "threads (log scale)",
                                 .ylabel = "median time (log scale)", .logy = 1,
-                                .formats = c->o->formats, .xtime = history};
-        rc = plot_lines(&ch, s, ns, e);
+                                .formats = c->o->formats};
+        struct plot_frame pf = host_panels(f, f->base ? "dashed: the task's baseline engine"
+                                                      : NULL);
+        rc = plot_panel_lines(&ch, &pf, l, ns, e);
         if (rc == 0)
             embed(c, name, title);
     }
-    for (size_t k = 0; k < ns; k++)
-        free(labels[k]);
-    free(labels);
     free(xs);
     free(ys);
-    free(s);
+    free(l);
     return rc;
 }
 
+/* Every sweep's median and p25..p75 of the history's engines, a panel per
+ * host, each engine at its fastest thread count on that host in this
+ * sweep; a change between consecutive sweeps that compare would call
+ * SLOWER or faster is marked. */
+static int chart_history(struct ctx *c, const char *task, const struct frame *f,
+                         struct err *e)
+{
+    size_t i, nr = json_array_size(c->history), ns = 0, nv = 0;
+    json_t *r, *prev = NULL;
+    struct plot_line *l = xcalloc(nr + 1, sizeof *l);
+    double *xs = xcalloc(nr + 1, sizeof *xs), *ys = xcalloc(nr + 1, sizeof *ys);
+    double *lo = xcalloc(nr + 1, sizeof *lo), *hi = xcalloc(nr + 1, sizeof *hi);
+    int *mark = xcalloc(nr + 1, sizeof *mark);
+    json_t **row = xcalloc(nr + 1, sizeof *row);
+    /* the key: the history's engines, in colour order */
+    struct plot_key *key = xcalloc((size_t)f->ne + 1, sizeof *key);
+    char **names = xcalloc(nr + 1, sizeof *names), **labels = NULL;
+    int nk = 0, rc = 0;
+    json_array_foreach(c->history, i, r) {
+        if (strcmp(js(r, "task"), task) != 0)
+            continue;
+        int h = index_of(f->hosts, f->nh, js(r, "host"));
+        json_t *best = best_cell(c, task, js(r, "host"), js(r, "engine"));
+        if (h < 0 || !best || !json_equal(json_object_get(best, "threads"),
+                                          json_object_get(r, "threads")))
+            continue;
+        if (!prev || strcmp(js(prev, "host"), js(r, "host")) ||
+            strcmp(js(prev, "engine"), js(r, "engine"))) {
+            l[ns++] = (struct plot_line){.panel = h, .color = plot_engine_color(js(r, "engine")),
+                                         .baseline = f->base && !strcmp(f->base,
+                                                                        js(r, "engine")),
+                                         .x = &xs[nv], .y = &ys[nv], .lo = &lo[nv],
+                                         .hi = &hi[nv], .mark = &mark[nv]};
+            if (index_of(names, nk, js(r, "engine")) < 0)
+                names[nk++] = xstrdup(js(r, "engine"));
+            prev = r;
+        } else {
+            /* against the sweep before: the cheap medians first, then the test */
+            double ratio = num_of(r, "median_s") / num_of(row[nv - 1], "median_s");
+            if (ratio > 1 + STATS_THRESHOLD || ratio < 1 / (1 + STATS_THRESHOLD)) {
+                double *va = NULL, *vb = NULL;
+                size_t na = 0, nb = 0;
+                long long t = (long long)json_integer_value(json_object_get(r, "threads"));
+                if (store_cell_times(c->st, json_integer_value(json_object_get(row[nv - 1],
+                                                                               "sweep_id")),
+                                     js(r, "host"), task, js(r, "engine"), t, &va, &na, e) < 0 ||
+                    store_cell_times(c->st, json_integer_value(json_object_get(r, "sweep_id")),
+                                     js(r, "host"), task, js(r, "engine"), t, &vb, &nb, e) < 0) {
+                    free(va);
+                    rc = -1;
+                    goto out;
+                }
+                if (na && nb)
+                    mark[nv] = stats_change(va, na, vb, nb, STATS_THRESHOLD, NULL, NULL);
+                free(va);
+                free(vb);
+            }
+        }
+        row[nv] = r;
+        xs[nv] = num_of(r, "t");
+        ys[nv] = num_of(r, "median_s");
+        lo[nv] = num_of(r, "p25_s");
+        hi[nv] = num_of(r, "p75_s");
+        nv++;
+        l[ns - 1].n++;
+    }
+    qsort(names, (size_t)nk, sizeof *names, cmp_engine);
+    labels = xcalloc((size_t)nk + 1, sizeof *labels);
+    for (int k = 0; k < nk; k++) {
+        int base = f->base && !strcmp(f->base, names[k]);
+        labels[k] = base ? xasprintf("%s (baseline)", names[k]) : xstrdup(names[k]);
+        key[k] = (struct plot_key){labels[k], plot_engine_color(names[k]), base};
+    }
+    if (ns > 0) {
+        char name[64], title[160];
+        snprintf(name, sizeof name, "history-%s", task);
+        snprintf(title, sizeof title, "%s: median and p25 to p75 of every sweep in the store, "
+                 "each engine at its fastest thread count in this sweep", task);
+        struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
+                                .xlabel = "sweep started (UTC)",
+                                .ylabel = "median time (log scale)", .logy = 1,
+                                .formats = c->o->formats, .xtime = 1};
+        struct plot_frame pf = {(const char *const *)f->hosts, (size_t)f->nh, key, (size_t)nk,
+                                "marked: a change from the sweep before that compare calls "
+                                "SLOWER or faster (Mann-Whitney p < 0.05 and beyond 5 %)"};
+        rc = plot_panel_lines(&ch, &pf, l, ns, e);
+        if (rc == 0)
+            embed(c, name, title);
+    }
+out:
+    if (labels)
+        free_cells(labels, (size_t)nk);
+    free_cells(names, (size_t)nk);
+    free(key);
+    free(row);
+    free(mark);
+    free(lo);
+    free(hi);
+    free(xs);
+    free(ys);
+    free(l);
+    return rc;
+}
 static char *fmt_num(double v, const char *fmt)
 {
     return isnan(v) ? xstrdup("") : xasprintf(fmt, v);
@@ -1127,11 +1413,9 @@ int report_write(struct store *st, int64_t sweep, const char *uuid,
     if (json_array_size(c.warnings))
         para(&c, "Cells marked [!KIND] ran under conditions that change how they read: see "
                  "Caveats at the end.");
-    json_t *baselines = store_baselines(st, e);
-    if (!baselines)
+    if (!(c.baselines = store_baselines(st, e)))
         goto out;
-    summary(&c, baselines);
-    json_decref(baselines);
+    summary(&c, c.baselines);
     for (size_t t = 0; t < sizeof task_names / sizeof task_names[0]; t++) {
         const char *task = task_names[t];
         int any = 0;
@@ -1145,9 +1429,13 @@ int report_write(struct store *st, int64_t sweep, const char *uuid,
             continue;
         heading(&c, 2, task);
         task_table(&c, task);
-        if (chart_medians(&c, task, 0, e) < 0 || chart_medians(&c, task, 1, e) < 0 ||
-            chart_distribution(&c, task, e) < 0 || chart_lines(&c, task, 0, e) < 0 ||
-            chart_lines(&c, task, 1, e) < 0)
+        struct frame f;
+        frame_of(&c, task, &f);
+        int bad = chart_grouped(&c, task, &f, 0, e) < 0 || chart_heatmap(&c, task, &f, e) < 0 ||
+                  speedup_ranges(&c, task, &f, e) < 0 || chart_grouped(&c, task, &f, 1, e) < 0 ||
+                  chart_scaling(&c, task, &f, e) < 0 || chart_history(&c, task, &f, e) < 0;
+        frame_free(&f);
+        if (bad)
             goto out;
     }
     if (explanations(&c, e) < 0)
@@ -1174,6 +1462,7 @@ out:
     json_decref(c.sweep_row);
     json_decref(c.engines);
     json_decref(c.warnings);
+    json_decref(c.baselines);
     buf_free(&c.html);
     buf_free(&c.md);
     return rc;
