@@ -257,6 +257,8 @@ static json_t *explain_result(json_t *res, const struct explain_opts *o, const c
     free(cmdline);
     json_object_set_new(s, "host", json_string(host));
     json_object_set(s, "dir", json_object_get(res, "dir"));
+    if (remote)
+        json_object_set(s, "interpreter", json_object_get(res, "interpreter"));
     json_object_set_new(s, "rate", json_integer(o->rate));
     json_object_set_new(s, "threads", o->threads ? json_integer(o->threads) : json_null());
     json_t *code = json_object_get(res, "exit_code"), *sig = json_object_get(res, "signal");
@@ -302,6 +304,8 @@ static void print_text(json_t *s)
     const char *dir = str(s, "dir");
     json_t *sh = json_object_get(s, "shares");
     printf("explain: %s\n", json_string_value(json_object_get(s, "command")));
+    if (json_is_string(json_object_get(s, "interpreter")))
+        printf("  on %s, in %s, python %s\n", str(s, "host"), dir, str(s, "interpreter"));
     printf("  wall %.2f s, CPU %.2f s (user %.2f s, kernel %.2f s), cores busy %.2f\n",
            num(s, "wall_s"), num(s, "user_s") + num(s, "sys_s"), num(s, "user_s"),
            num(s, "sys_s"), num(s, "cores_busy"));

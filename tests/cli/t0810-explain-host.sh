@@ -130,8 +130,9 @@ if [ $have_pyspy = 1 ]; then
         test "$(sqlite3 "$DB" "select count(*) from explanations where host = 'h1'")" = 1
     lab_ctl "$HP" -c "$T/lab.json" --db "$DB" explain --no-store --host h1 --rate 250 -- \
         python $LOOP >"$T/ssh.txt" 2>"$T/ssh.txt.err"
-    check "its text names the lines below the bundle's root, and the verdict" \
-        sh -c "grep -q '% *workloads/python/loop_engine.py:' '$T/ssh.txt' &&
+    check "its text names the host, its python, the lines below the bundle's root, the verdict" \
+        sh -c "grep -q '^  on h1, in .*/bundles/.*, python $T/env/bin/python' '$T/ssh.txt' &&
+               grep -q '% *workloads/python/loop_engine.py:' '$T/ssh.txt' &&
                grep -q '^verdict: interpreter-bound' '$T/ssh.txt'"
 fi
 run sshbare lab_ctl "$HP" -c "$T/lab.json" --db "$DB" --json explain --host h1bare -- \
