@@ -159,7 +159,7 @@ UNIT_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tas
 	controller/quote.c controller/transport.c controller/transport-local.c \
 	controller/transport-ssh.c controller/bundle.c controller/sweep-plan.c controller/explain.c \
 	controller/sshcfg.c controller/sweep-queue.c controller/sweep-writer.c \
-	controller/sweep-progress.c \
+	controller/sweep-progress.c reports/plot.c \
 	$(B)/store/schema.c
 # The numeric kernels keep their own flags (see above).
 UNIT_OBJ  := $(B)/workloads/c/numeric_kernel.o $(B)/workloads/c/numeric_avx2.o

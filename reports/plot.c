@@ -8,10 +8,12 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 /* One colour per engine, the same in every chart and every report: the
  * engines hotpath ships have their own (a language a hue family, a light
@@ -154,37 +156,281 @@ static const char multiplot_head[] =
     "set multiplot\nset lmargin at screen 0.09\nset rmargin at screen 0.97\n"
     "set tmargin at screen 0.92\nset bmargin at screen 0.26\nset format x ''\n";
 
-/* gnuplot reads the script on stdin, in the chart's folder; no shell. */
-static int run_gnuplot(const struct plot_chart *c, const struct buf *script, struct err *e)
+/* ---- drawing: the gnuplot processes ---- */
+
+/* A chart whose script and data are written, to be drawn. */
+struct plot_job {
+    char *dir, *name;
+    size_t cost;                /* its script and data, in bytes: how long it draws */
+};
+
+struct plot_batch {
+    struct plot_job *jobs;
+    size_t n, cap;
+};
+
+struct plot_batch *plot_batch_new(void)
 {
-    if (write_file(c->dir, c->name, "gp", script, e) < 0)
-        return -1;
-    char *argv[] = {"gnuplot", NULL};
-    struct proc_opts o = {.argv = argv, .dir = c->dir, .timeout_s = 60, .grace_s = 1,
-                          .out_cap = 4096, .err_cap = 8192, .in = script->data};
+    return xcalloc(1, sizeof(struct plot_batch));
+}
+
+static void batch_clear(struct plot_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->jobs[i].dir);
+        free(b->jobs[i].name);
+    }
+    b->n = 0;
+}
+
+void plot_batch_free(struct plot_batch *b)
+{
+    if (!b)
+        return;
+    batch_clear(b);
+    free(b->jobs);
+    free(b);
+}
+
+/* Each gnuplot process says, after every chart, which one it drew and
+ * gnuplot's error number, on stderr, where its error messages go too: what
+ * it printed between two marks is about the chart of the second. */
+#define DRAWN_MARK "hotpath-chart-drawn"
+
+/* One gnuplot process drawing its share of one folder's charts, one after
+ * another, each from a fresh session (as if each had a process of its
+ * own). It reads only `load` lines on stdin; the charts are their files. */
+struct plot_worker {
+    const struct plot_batch *b;
+    const char *dir;
+    size_t *jobs, n;            /* indices into b->jobs, in the order queued */
+    size_t cost;
+    int started;                /* proc_run ran it */
     struct proc_result r;
-    if (proc_run(&o, &r, e) < 0)
-        return -1;
+    struct err e;
+};
+
+/* What a chart may leave behind, undone, so the next one draws as it does
+ * from a process of its own (byte for byte): settings and variables (reset
+ * session), linetypes (which survive it), and the SVG terminal's current
+ * colour (a plot that draws nothing puts it back). */
+static const char fresh_session[] =
+    "unset multiplot\nunset output\nreset session\n"
+    "do for [i = 1:1024] { unset linetype i }\nset colorsequence default\n"
+    "set terminal svg\nset output '/dev/null'\nset multiplot\nunset multiplot\nunset output\n"
+    "reset session\nreset errors\n";
+
+static void *worker_run(void *arg)
+{
+    struct plot_worker *w = arg;
+    struct buf in;
+    buf_init(&in, REPORT_TEXT_MAX);
+    for (size_t i = 0; i < w->n; i++) {
+        buf_puts(&in, "load '");
+        for (const char *p = w->b->jobs[w->jobs[i]].name; *p; p++)
+            if (*p == '\'')
+                buf_puts(&in, "''");       /* a quote, in a gnuplot '...' string */
+            else
+                buf_add(&in, p, 1);
+        buf_printf(&in, ".gp'\nprint sprintf('" DRAWN_MARK " %zu %%d', GPVAL_ERRNO)\n%s", i,
+                   fresh_session);
+    }
+    char *argv[] = {"gnuplot", NULL};
+    struct proc_opts o = {.argv = argv, .dir = w->dir, .timeout_s = 60.0 * (double)w->n,
+                          .grace_s = 1, .out_cap = 65536, .err_cap = (size_t)1 << 20,
+                          .in = in.data};
+    w->started = proc_run(&o, &w->r, &w->e) == 0;
+    buf_free(&in);
+    return NULL;
+}
+
+/* The first of w's charts that was not drawn (w->n when all were), what
+ * gnuplot printed about it, and whether gnuplot got to its end (*ended):
+ * otherwise the process stopped in it. */
+static size_t worker_failure(const struct plot_worker *w, const char **why, size_t *why_len,
+                             int *ended)
+{
+    *ended = 1;
+    const char *p = w->r.err.data ? w->r.err.data : "", *section = p;
+    size_t next = 0;
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        const char *end = eol ? eol : p + strlen(p);
+        size_t k;
+        int gp_errno;
+        if (!strncmp(p, DRAWN_MARK " ", sizeof DRAWN_MARK) &&
+            sscanf(p + sizeof DRAWN_MARK, "%zu %d", &k, &gp_errno) == 2 && k == next) {
+            if (gp_errno != 0) {
+                *why = section;
+                *why_len = (size_t)(p - section);
+                return k;
+            }
+            next++;
+            section = eol ? eol + 1 : end;
+        }
+        p = eol ? eol + 1 : end;
+    }
+    *why = section;
+    *why_len = strlen(section);
+    *ended = next >= w->n;
+    return next < w->n ? next : w->n;
+}
+
+struct job_cost {
+    size_t cost, index;
+};
+
+static int cost_desc(const void *a, const void *b)
+{
+    const struct job_cost *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost < y->cost ? 1 : -1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int index_asc(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define PLOT_PROCS_MAX 8
+
+/* Draws the charts idx[0..n) of one folder: one gnuplot process per core
+ * (up to PLOT_PROCS_MAX), the largest charts shared out first, each to the
+ * process with the least to draw. On failure, the first chart (in the
+ * order queued) that was not drawn is named. */
+static int draw_folder(const struct plot_batch *b, const char *dir, size_t *idx, size_t n,
+                       struct err *e)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nw = cores > 1 ? (size_t)cores : 1;
+    nw = nw > PLOT_PROCS_MAX ? PLOT_PROCS_MAX : nw;
+    nw = nw > n ? n : nw;
+    struct plot_worker *w = xcalloc(nw, sizeof *w);
+    for (size_t i = 0; i < nw; i++)
+        w[i] = (struct plot_worker){.b = b, .dir = dir, .jobs = xcalloc(n, sizeof(size_t))};
+    struct job_cost *by = xcalloc(n, sizeof *by);
+    for (size_t k = 0; k < n; k++)
+        by[k] = (struct job_cost){b->jobs[idx[k]].cost, idx[k]};
+    qsort(by, n, sizeof *by, cost_desc);
+    for (size_t k = 0; k < n; k++) {
+        struct plot_worker *least = &w[0];
+        for (size_t i = 1; i < nw; i++)
+            least = w[i].cost < least->cost ? &w[i] : least;
+        least->jobs[least->n++] = by[k].index;
+        least->cost += by[k].cost;
+    }
+    free(by);
+    pthread_t *th = xcalloc(nw, sizeof *th);
+    int *threaded = xcalloc(nw, sizeof *threaded);
+    for (size_t i = 0; i < nw; i++) {
+        qsort(w[i].jobs, w[i].n, sizeof(size_t), index_asc);
+        threaded[i] = i + 1 < nw && pthread_create(&th[i], NULL, worker_run, &w[i]) == 0;
+        if (!threaded[i])
+            worker_run(&w[i]);
+    }
+    for (size_t i = 0; i < nw; i++)
+        if (threaded[i])
+            pthread_join(th[i], NULL);
+    /* The first failure in the order the charts were queued. */
     int rc = 0;
-    if (r.exec_errno)
-        rc = err_set(e, 1, "cannot run gnuplot: %s (install gnuplot-nox)",
-                     strerror(r.exec_errno));
-    else if (!r.exited || r.exit_code != 0)
-        rc = err_set(e, 1, "gnuplot failed on %s/%s.gp: %.300s", c->dir, c->name, r.err.data);
-    proc_result_free(&r);
+    size_t worst = SIZE_MAX;
+    for (size_t i = 0; i < nw && rc == 0; i++) {
+        if (!w[i].started)
+            rc = err_set(e, 1, "%s", w[i].e.msg);
+        else if (w[i].r.exec_errno)
+            rc = err_set(e, 1, "cannot run gnuplot: %s (install gnuplot-nox)",
+                         strerror(w[i].r.exec_errno));
+    }
+    for (size_t i = 0; i < nw && rc == 0; i++) {
+        const char *why;
+        size_t len;
+        int ended;
+        size_t k = worker_failure(&w[i], &why, &len, &ended);
+        if (k < w[i].n && w[i].jobs[k] < worst)
+            worst = w[i].jobs[k];
+    }
+    for (size_t i = 0; i < nw && rc == 0 && worst != SIZE_MAX; i++) {
+        const struct proc_result *r = &w[i].r;
+        const char *why;
+        size_t len;
+        int ended;
+        size_t k = worker_failure(&w[i], &why, &len, &ended);
+        if (k == w[i].n || w[i].jobs[k] != worst)
+            continue;
+        while (len && (*why == ' ' || *why == '\n'))
+            why++, len--;
+        while (len && (why[len - 1] == ' ' || why[len - 1] == '\n'))
+            len--;
+        int shown = len > 300 ? 300 : (int)len;
+        if (!ended && r->timed_out)
+            rc = err_set(e, 1, "gnuplot timed out on %s/%s.gp", dir, b->jobs[worst].name);
+        else if (!ended && r->signaled)
+            rc = err_set(e, 1, "gnuplot was killed by signal %d on %s/%s.gp%s%.*s", r->sig,
+                         dir, b->jobs[worst].name, shown ? ": " : "", shown, why);
+        else
+            rc = err_set(e, 1, "gnuplot failed on %s/%s.gp: %.*s", dir, b->jobs[worst].name,
+                         shown, why);
+    }
+    for (size_t i = 0; i < nw; i++) {
+        if (w[i].started)
+            proc_result_free(&w[i].r);
+        free(w[i].jobs);
+    }
+    free(w);
+    free(th);
+    free(threaded);
     return rc;
 }
 
-/* Writes the data file and the script (the chart once per format), runs
- * gnuplot on it, and frees both buffers. */
+int plot_batch_run(struct plot_batch *b, struct err *e)
+{
+    int rc = 0;
+    char *done = xcalloc(b->n + 1, 1);
+    size_t *idx = xcalloc(b->n + 1, sizeof *idx);
+    for (size_t first = 0; first < b->n && rc == 0; first++) {
+        if (done[first])
+            continue;
+        size_t n = 0;
+        for (size_t j = first; j < b->n; j++)
+            if (!done[j] && !strcmp(b->jobs[j].dir, b->jobs[first].dir)) {
+                done[j] = 1;
+                idx[n++] = j;
+            }
+        rc = draw_folder(b, b->jobs[first].dir, idx, n, e);
+    }
+    free(idx);
+    free(done);
+    batch_clear(b);
+    return rc;
+}
+
+/* Writes the data file and the script (the chart once per format), and
+ * draws it, or queues it on c->batch; frees both buffers. */
 static int render(const struct plot_chart *c, struct buf *data, struct buf *body, struct err *e)
 {
     struct buf script;
     buf_init(&script, REPORT_TEXT_MAX);
     outputs(&script, c, body->data);
-    int rc = write_file(c->dir, c->name, "dat", data, e);
+    int rc = 0;
+    if (strpbrk(c->name, "\n\r"))
+        rc = err_set(e, 1, "%s: a chart name has no line break", c->dir);
     if (rc == 0)
-        rc = run_gnuplot(c, &script, e);
+        rc = write_file(c->dir, c->name, "dat", data, e);
+    if (rc == 0)
+        rc = write_file(c->dir, c->name, "gp", &script, e);
+    if (rc == 0) {
+        struct plot_batch *b = c->batch ? c->batch : plot_batch_new();
+        if (b->n == b->cap)
+            b->jobs = xrealloc(b->jobs, (b->cap = b->cap ? b->cap * 2 : 32) * sizeof *b->jobs);
+        b->jobs[b->n++] = (struct plot_job){xstrdup(c->dir), xstrdup(c->name),
+                                            script.len + data->len};
+        if (!c->batch) {
+            rc = plot_batch_run(b, e);
+            plot_batch_free(b);
+        }
+    }
     buf_free(&script);
     buf_free(body);
     buf_free(data);

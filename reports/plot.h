@@ -21,7 +21,18 @@ struct plot_chart {
     int xtime;                  /* x is unix time */
     char yunit;                 /* log tics labelled in 's' (ms, s; default) or 'x' */
     int width, height;          /* pixels, both formats; 0: 1280 x 720 */
+    struct plot_batch *batch;   /* queued there (plot_batch_run draws it), or NULL: drawn now */
 };
+
+/* Charts drawn together: the plot_* calls of charts that name a batch
+ * write their script and data and return; plot_batch_run then draws every
+ * chart queued, with one gnuplot process per core, each drawing its share
+ * one chart after another. An error names the first chart (in the order
+ * queued) that could not be drawn; the others are drawn all the same. */
+struct plot_batch;
+struct plot_batch *plot_batch_new(void);
+int plot_batch_run(struct plot_batch *b, struct err *e);    /* and empties it */
+void plot_batch_free(struct plot_batch *b);
 
 #define PLOT_COLORS 18
 /* The engine's colour (a linetype, 1..PLOT_COLORS), the same everywhere. */

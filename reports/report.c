@@ -31,6 +31,12 @@ struct ctx {
     int nhosts;
     struct buf html, md;
     int charts;
+    struct plot_batch *batch;   /* every chart, drawn together before the pages are written */
+    struct figure {
+        char *name;
+        size_t at;              /* where in html its SVG goes */
+    } *figures;
+    size_t nfigures;
 };
 
 static const char *js(json_t *o, const char *k)
@@ -161,35 +167,49 @@ static void para(struct ctx *c, const char *text)
     buf_puts(&c->md, "\n");
 }
 
-/* Embeds a drawn chart: the SVG inline in HTML, the PNG linked in Markdown. */
+/* Embeds a chart: the SVG inline in HTML (put in by place_figures once
+ * the charts are drawn), the PNG linked in Markdown. */
 static void embed(struct ctx *c, const char *name, const char *alt)
 {
     c->charts++;
     if (c->o->formats & PLOT_SVG) {
-        char *path = xasprintf("%s/%s.svg", c->o->out, name);
-        FILE *f = fopen(path, "r");
-        free(path);
-        if (f) {
-            struct buf svg;
-            buf_init(&svg, 64 << 20);
-            char chunk[65536];
-            size_t n;
-            while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-                buf_add(&svg, chunk, n);
-            fclose(f);
-            const char *start = svg.data ? strstr(svg.data, "<svg") : NULL;
-            buf_puts(&c->html, "<figure>");
-            if (start)
-                buf_puts(&c->html, start);
-            buf_puts(&c->html, "<figcaption>");
-            html_esc(&c->html, alt);
-            buf_puts(&c->html, "</figcaption></figure>\n");
-            buf_free(&svg);
-        }
+        buf_puts(&c->html, "<figure>");
+        c->figures = xrealloc(c->figures, (c->nfigures + 1) * sizeof *c->figures);
+        c->figures[c->nfigures++] = (struct figure){xstrdup(name), c->html.len};
+        buf_puts(&c->html, "<figcaption>");
+        html_esc(&c->html, alt);
+        buf_puts(&c->html, "</figcaption></figure>\n");
     }
     buf_puts(&c->md, "\n![");
     md_esc(&c->md, alt);
     buf_printf(&c->md, "](%s.%s)\n", name, c->o->formats & PLOT_PNG ? "png" : "svg");
+}
+
+/* The HTML with every drawn chart's SVG in its place. */
+static void place_figures(struct ctx *c, struct buf *out)
+{
+    size_t from = 0;
+    for (size_t i = 0; i < c->nfigures; i++) {
+        buf_add(out, c->html.data + from, c->figures[i].at - from);
+        from = c->figures[i].at;
+        char *path = xasprintf("%s/%s.svg", c->o->out, c->figures[i].name);
+        FILE *f = fopen(path, "r");
+        free(path);
+        if (!f)
+            continue;
+        struct buf svg;
+        buf_init(&svg, 64 << 20);
+        char chunk[65536];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+            buf_add(&svg, chunk, n);
+        fclose(f);
+        const char *start = svg.data ? strstr(svg.data, "<svg") : NULL;
+        if (start)
+            buf_puts(out, start);
+        buf_free(&svg);
+    }
+    buf_add(out, c->html.data ? c->html.data + from : "", c->html.len - from);
 }
 
 /* A ratio as the charts and tables print it: 0.012x, 0.35x, 2.65x, 12.3x. */
@@ -340,7 +360,7 @@ static int chart_grouped(struct ctx *c, const char *task, const struct frame *f,
         else
             snprintf(title, sizeof title, "%s: median in-process time (whiskers: p25 to p75)",
                      task);
-        struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
+        struct plot_chart ch = {.dir = c->o->out, .batch = c->batch, .name = name, .title = title,
                                 .ylabel = "time (log scale)", .logy = 1,
                                 .formats = c->o->formats, .yunit = 's'};
         struct plot_frame pf = host_panels(f, f->base ? "hatched: the task's baseline engine"
@@ -387,7 +407,7 @@ static int chart_heatmap(struct ctx *c, const char *task, const struct frame *f,
         char *note = xasprintf("the baseline's median / the engine's median; baseline: %s; "
                                "blue: faster than it, red: slower", f->base);
         struct plot_frame pf = {(const char *const *)f->groups, (size_t)f->nt, NULL, 0, note};
-        struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
+        struct plot_chart ch = {.dir = c->o->out, .batch = c->batch, .name = name, .title = title,
                                 .formats = c->o->formats};
         rc = plot_heatmap(&ch, &pf, (const char *const *)f->keylabels, f->ne,
                           (const char *const *)f->hosts, f->nh, cells, n, e);
@@ -471,7 +491,7 @@ static int speedup_ranges(struct ctx *c, const char *task, const struct frame *f
         char *note = xasprintf("bar: from the lowest to the highest speedup over %s "
                                "(baseline, dashed line at 1x) on any host", f->base);
         struct plot_frame pf = {NULL, 0, NULL, 0, note};
-        struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
+        struct plot_chart ch = {.dir = c->o->out, .batch = c->batch, .name = name, .title = title,
                                 .xlabel = "speedup (log scale)", .formats = c->o->formats};
         rc = plot_ranges(&ch, &pf, rg, (size_t)n, e);
         free(note);
@@ -533,7 +553,7 @@ static int chart_scaling(struct ctx *c, const char *task, const struct frame *f,
         char name[64], title[128];
         snprintf(name, sizeof name, "scaling-%s", task);
         snprintf(title, sizeof title, "%s: median against thread count", task);
-        struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
+        struct plot_chart ch = {.dir = c->o->out, .batch = c->batch, .name = name, .title = title,
                                 .xlabel = "threads (log scale)",
                                 .ylabel = "median time (log scale)", .logy = 1,
                                 .formats = c->o->formats};
@@ -627,7 +647,7 @@ static int chart_history(struct ctx *c, const char *task, const struct frame *f,
         snprintf(name, sizeof name, "history-%s", task);
         snprintf(title, sizeof title, "%s: median and p25 to p75 of every sweep in the store, "
                  "each engine at its fastest thread count in this sweep", task);
-        struct plot_chart ch = {.dir = c->o->out, .name = name, .title = title,
+        struct plot_chart ch = {.dir = c->o->out, .batch = c->batch, .name = name, .title = title,
                                 .xlabel = "sweep started (UTC)",
                                 .ylabel = "median time (log scale)", .logy = 1,
                                 .formats = c->o->formats, .xtime = 1};
@@ -1352,7 +1372,7 @@ static int explanations(struct ctx *c, struct err *e)
     free_cells(cells, n * 9);
     static const char *const parts[] = {"Python lines", "CPython runtime", "native libraries",
                                         "libc/libm", "kernel", "blocked"};
-    struct plot_chart ch = {.dir = c->o->out, .name = "explain",
+    struct plot_chart ch = {.dir = c->o->out, .batch = c->batch, .name = "explain",
                             .title = "where the hot path of each command runs",
                             .ylabel = "percent of hot-path samples",
                             .formats = c->o->formats};
@@ -1376,7 +1396,8 @@ static const char css[] =
 int report_write(struct store *st, int64_t sweep, const char *uuid,
                  const struct report_opts *o, int *charts, struct err *e)
 {
-    struct ctx c = {.st = st, .sweep = sweep, .uuid = uuid, .o = o};
+    struct ctx c = {.st = st, .sweep = sweep, .uuid = uuid, .o = o, .batch = plot_batch_new()};
+    struct buf page = {0};
     buf_init(&c.html, REPORT_TEXT_MAX);
     buf_init(&c.md, REPORT_TEXT_MAX);
     int rc = -1;
@@ -1444,7 +1465,11 @@ int report_write(struct store *st, int64_t sweep, const char *uuid,
     software_section(&c);
     caveats(&c);
     buf_puts(&c.html, "</body></html>\n");
-    if (write_doc(o->out, "report.html", &c.html, e) < 0 ||
+    if (plot_batch_run(c.batch, e) < 0)
+        goto out;
+    buf_init(&page, REPORT_TEXT_MAX);
+    place_figures(&c, &page);
+    if (write_doc(o->out, "report.html", &page, e) < 0 ||
         write_doc(o->out, "report.md", &c.md, e) < 0)
         goto out;
     *charts = c.charts;
@@ -1465,5 +1490,10 @@ out:
     json_decref(c.baselines);
     buf_free(&c.html);
     buf_free(&c.md);
+    buf_free(&page);
+    for (size_t i = 0; i < c.nfigures; i++)
+        free(c.figures[i].name);
+    free(c.figures);
+    plot_batch_free(c.batch);
     return rc;
 }
