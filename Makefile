@@ -154,7 +154,7 @@ $(BIN)/hotpath-agent: $(B)/agent/main.o $(AGENT_OBJ) $(GEN_OBJ) $(COMMON_OBJ)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(LIBS)
 
 UNIT_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tasks.c \
-	controller/admit.c agent/validate.c agent/plan.c agent/hostcpu.c store/store.c controller/proto.c controller/cfg.c controller/common.c \
+	controller/admit.c agent/validate.c agent/plan.c agent/hostcpu.c agent/paths.c store/store.c controller/proto.c controller/cfg.c controller/common.c \
 	controller/record.c controller/rows.c \
 	controller/quote.c controller/transport.c controller/transport-local.c \
 	controller/transport-ssh.c controller/bundle.c controller/sweep-plan.c controller/explain.c \
@@ -178,7 +178,7 @@ PAYLOAD_TEST_SRC  := $(wildcard $(addprefix tests/unit/,test_main.c test_buf.c t
 	test_numeric.c test_misc.c test_proc.c test_hostcpu.c))
 OTHER_TEST_SRC    := $(filter-out $(PAYLOAD_TEST_SRC),$(UNIT_SRC))
 PAYLOAD_TEST_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tasks.c \
-	agent/validate.c agent/plan.c agent/hostcpu.c
+	agent/validate.c agent/plan.c agent/hostcpu.c agent/paths.c
 $(B)/payload-tests.def: tests/unit/tests.def $(OTHER_TEST_SRC)
 	@mkdir -p $(dir $@)
 	@sed -n 's/^TEST(\(.*\))$$/X(\1)/p' $(OTHER_TEST_SRC) /dev/null > $@.not

@@ -33,6 +33,17 @@ const char *agent_default_python(void);
 /* The first line of a small file, without its line end (caller frees), or
  * NULL when it cannot be read. */
 char *agent_file_line(const char *path);
+/* The whole text of a small file (at most 4 MiB; caller frees), or NULL
+ * when it cannot be read whole. */
+char *agent_file_text(const char *path);
+/* s with its trailing white space cut (in place); NULL stays NULL. */
+char *agent_trim_end(char *s);
+/* Where to read a /sys or /proc path (caller frees): under the folder in
+ * HOTPATH_SYSFS_ROOT or HOTPATH_PROCFS_ROOT when that variable is set and
+ * the caller lets tests fake that tree (AGENT_FAKE_SYS, AGENT_FAKE_PROC),
+ * else the path itself. */
+enum { AGENT_FAKE_SYS = 1, AGENT_FAKE_PROC = 2 };
+char *agent_host_path(const char *path, int fake);
 /* mkdir -p; -1 with errno set. */
 int agent_mkdirs(const char *path);
 

@@ -19,11 +19,10 @@
 #endif
 
 #ifdef __linux__ /* the readers of /sys and /proc */
+/* Only /sys is faked here: /proc/stat and /proc/meminfo are the host's. */
 static char *sys_path(const char *path)
 {
-    const char *root = getenv("HOTPATH_SYSFS_ROOT");
-    int sys = strncmp(path, "/sys/", 5) == 0;
-    return xasprintf("%s%s", root && sys ? root : "", path);
+    return agent_host_path(path, AGENT_FAKE_SYS);
 }
 
 /* The first line of a (small) file under the sysfs root, or NULL. */

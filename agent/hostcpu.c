@@ -3,6 +3,7 @@
  * the table below maps those (from the Arm, Apple, Ampere... ids the
  * kernel's cputype.h and util-linux's lscpu use). */
 #include "hostcpu.h"
+#include "agent.h"
 #include "../common/buf.h"
 #include "../common/xmalloc.h"
 
@@ -44,39 +45,14 @@ static const struct {
     {0xc0, 0xac3, "Ampere-1"}, {0xc0, 0xac4, "Ampere-1a"},
 };
 
-/* path under the test root for /proc or /sys, if one is set. */
-static char *root_path(const char *path)
-{
-    const char *root = NULL;
-    if (!strncmp(path, "/proc/", 6))
-        root = getenv("HOTPATH_PROCFS_ROOT");
-    else if (!strncmp(path, "/sys/", 5))
-        root = getenv("HOTPATH_SYSFS_ROOT");
-    return xasprintf("%s%s", root ? root : "", path);
-}
-
-/* A small file's text with trailing white space cut, or NULL. */
+/* A small file's text with trailing white space cut, or NULL; /proc and
+ * /sys both as tests may fake them. */
 static char *slurp(const char *path)
 {
-    char *p = root_path(path);
-    FILE *f = fopen(p, "r");
+    char *p = agent_host_path(path, AGENT_FAKE_SYS | AGENT_FAKE_PROC);
+    char *s = agent_file_text(p);
     free(p);
-    if (!f)
-        return NULL;
-    struct buf b;
-    buf_init(&b, 1 << 22);
-    int rc = buf_read(&b, f);
-    fclose(f);
-    buf_add(&b, "", 0);
-    char *s = buf_detach(&b);
-    if (rc < 0) {
-        free(s);
-        return NULL;
-    }
-    size_t len = strlen(s);
-    while (len && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\0'))
-        s[--len] = '\0';
-    return s;
+    return agent_trim_end(s);
 }
 
 /* The number after "key<space/tab>*:" on the line at p, or -1. */

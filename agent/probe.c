@@ -4,12 +4,10 @@
 #include "agent.h"
 #include "hostcpu.h"
 #include "../common/cpu.h"
-#include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/proc.h"
 #include "../common/xmalloc.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,31 +44,11 @@ static void set_str(json_t *o, const char *key, char *s)
     free(s);
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    struct buf b;
-    buf_init(&b, 1 << 22);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (buf_add(&b, chunk, n) < 0)
-            break;
-    fclose(f);
-    return buf_detach(&b);
-}
-
 #ifdef __linux__
-static char *trim(char *s)
+/* A one-value file's text without its trailing white space, or NULL. */
+static char *value_of(const char *path)
 {
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
+    return agent_trim_end(agent_file_text(path));
 }
 
 static void probe_linux(json_t *o, const char *release)
@@ -83,10 +61,10 @@ static void probe_linux(json_t *o, const char *release)
     for (long c = 0; c < logical && np < 4096; c++) {
         char path[128];
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%ld/topology/core_id", c);
-        char *core = read_file(path);
+        char *core = agent_file_text(path);
         snprintf(path, sizeof path,
                  "/sys/devices/system/cpu/cpu%ld/topology/physical_package_id", c);
-        char *pkg = read_file(path);
+        char *pkg = agent_file_text(path);
         if (core && pkg) {
             int a = atoi(pkg), b = atoi(core), seen = 0;
             for (int i = 0; i < np; i++)
@@ -107,11 +85,11 @@ static void probe_linux(json_t *o, const char *release)
     for (int i = 0; i < 8; i++) {
         char path[128];
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
-        char *level = trim(read_file(path));
+        char *level = value_of(path);
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
-        char *type = trim(read_file(path));
+        char *type = value_of(path);
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
-        char *size = trim(read_file(path));
+        char *size = value_of(path);
         if (level && type && size) {
             char key[64];
             snprintf(key, sizeof key, "L%s%s", level,
@@ -124,15 +102,14 @@ static void probe_linux(json_t *o, const char *release)
     }
     json_object_set_new(o, "caches", caches);
 
-    char *mem = read_file("/proc/meminfo");
+    char *mem = agent_file_text("/proc/meminfo");
     unsigned long long kb;
     if (mem && sscanf(mem, "MemTotal: %llu kB", &kb) == 1)
         json_object_set_new(o, "memory_bytes", json_integer((json_int_t)(kb * 1024)));
     free(mem);
-    set_str(o, "governor",
-            trim(read_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")));
-    char *boost = trim(read_file("/sys/devices/system/cpu/cpufreq/boost"));
-    char *no_turbo = trim(read_file("/sys/devices/system/cpu/intel_pstate/no_turbo"));
+    set_str(o, "governor", value_of("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));
+    char *boost = value_of("/sys/devices/system/cpu/cpufreq/boost");
+    char *no_turbo = value_of("/sys/devices/system/cpu/intel_pstate/no_turbo");
     if (boost)
         json_object_set_new(o, "turbo", json_boolean(!strcmp(boost, "1")));
     else if (no_turbo)
@@ -234,7 +211,7 @@ static json_t *crate_versions(void)
     json_t *o = json_object();
     for (size_t k = 0; k < sizeof locks / sizeof locks[0]; k++) {
         char *path = xasprintf("%s/%s", agent_root(), locks[k]);
-        char *text = read_file(path);
+        char *text = agent_file_text(path);
         free(path);
         for (size_t c = 0; text && c < sizeof crates / sizeof crates[0]; c++) {
             char *key = xasprintf("name = \"%s\"\nversion = \"", crates[c]);
@@ -262,7 +239,7 @@ json_t *agent_probe_json(const char *python)
     }
     json_object_set_new(o, "logical_cores", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
 #ifdef __linux__
-    char *os = read_file("/etc/os-release");
+    char *os = agent_file_text("/etc/os-release");
     if (os) {
         char *p = strstr(os, "PRETTY_NAME=\"");
         if (p) {
