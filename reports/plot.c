@@ -120,7 +120,8 @@ static void preamble(struct buf *s, const struct plot_chart *c)
     buf_printf(s, "set title '%s' font ',13'\n", c->title);
     if (c->xlabel)
         buf_printf(s, "set xlabel '%s'\n", c->xlabel);
-    buf_printf(s, "set ylabel '%s'\n", c->ylabel);
+    if (c->ylabel)
+        buf_printf(s, "set ylabel '%s'\n", c->ylabel);
     if (c->logy)
         buf_printf(s, "set logscale y\n");
 }
@@ -137,24 +138,6 @@ static void outputs(struct buf *s, const struct plot_chart *c, const char *body)
         buf_printf(s, "reset\nset terminal pngcairo noenhanced size %d,%d font 'Arial,12'\n"
                       "set output '%s.png'\n%s\nunset output\n", w, h, c->name, body);
 }
-
-/* Category names under the x axis. gnuplot's xtic() cuts a data string at
- * a double quote, so names are drawn as labels in a panel of their own,
- * which shows them exactly as they are. */
-static void name_panel(struct buf *b, const char *name, int index, int col, double xmin,
-                       double xmax)
-{
-    buf_printf(b, "unset title\nunset xlabel\nunset ylabel\nunset logscale\nunset border\n"
-                  "unset tics\nunset grid\nunset arrow\nset xrange [%g:%g]\n"
-                  "set yrange [0:1]\nset tmargin at screen 0.24\nset bmargin at screen 0\n"
-                  "plot '%s.dat' index %d using 1:(0.96):%d with labels rotate by 30 right "
-                  "font ',11'\nunset multiplot\n", xmin, xmax,
-               name, index, col);
-}
-
-static const char multiplot_head[] =
-    "set multiplot\nset lmargin at screen 0.09\nset rmargin at screen 0.97\n"
-    "set tmargin at screen 0.92\nset bmargin at screen 0.26\nset format x ''\n";
 
 /* ---- drawing: the gnuplot processes ---- */
 
@@ -531,7 +514,7 @@ static const char *const ov_style[OV_N] = {
     "using 1:2:3:4:5 with boxxyerror fs solid 0.85 border lc rgb '#333333' lc variable",
     "using 1:2:3:4:5 with boxxyerror fs pattern 4 border lc rgb '#333333' lc variable",
     "using ($1 - $3):2:(2 * $3):(0):5 with vectors nohead lw 2 lc variable",
-    "using ($1 - $3):2:(2 * $3):(0):5 with vectors nohead lw 2 dt 2 lc variable",
+    "using ($1 - $3):2:(2 * $3):(0):5 with vectors nohead lw 2 dt (4, 3) lc variable",
     "using 1:2 with points pt 9 ps 1.4 lc rgb '#000000'",
     "using 1:2 with points pt 11 ps 1.4 lc rgb '#000000'",
     "using 1:2:3:4:5 with boxxyerror fs solid 1 border lc rgb '#999999' fc palette",
@@ -575,7 +558,7 @@ static void ov_frame(struct overlay *o, const struct plot_chart *c, const struct
         double x, y;
         key_at(L, i, &x, &y);
         if (lines)
-            ov_mark(o, k->baseline ? OV_DASH : OV_LINE, x + 10, y, 10, 0, k->color);
+            ov_mark(o, k->baseline ? OV_DASH : OV_LINE, x + 11, y, 11, 0, k->color);
         else
             ov_mark(o, k->baseline ? OV_HATCH : OV_SWATCH, x + 10, y, 9, 7, k->color);
         ov_text(o, OV_LEFT, x + 26, y, k->label);
@@ -931,12 +914,26 @@ int plot_stacked(const struct plot_chart *c, const char *const *parts, int npart
 {
     if (nparts > PLOT_PARTS)
         nparts = PLOT_PARTS;
+    /* One horizontal bar per row, its name left of it, the parts' key on top. */
+    int left = 84;
+    for (size_t i = 0; i < n; i++)
+        left = text_px(rows[i].label, 11) + 24 > left ? text_px(rows[i].label, 11) + 24 : left;
+    left = left > CANVAS_W / 2 ? CANVAS_W / 2 : left;
+    struct plot_key key[PLOT_PARTS];
+    for (int k = 0; k < nparts; k++)
+        key[k] = (struct plot_key){parts[k], k % 8 + 1, 0};
+    struct layout L;
+    layout_make(&L, 1, (size_t)nparts, 0, left, (int)n * 26 < 80 ? 80 : (int)n * 26, 1, 0);
+    struct plot_chart cc = *c;
+    cc.width = L.w;
+    cc.height = L.h;
     struct buf d;
     buf_init(&d, REPORT_TEXT_MAX);
-    /* Index 0: x, then each part's top (the sum of it and those below). */
-    buf_puts(&d, "# x\tcumulative percent of each part\n");
+    /* Block 0: the row (from the bottom), then each part's right end (the
+     * sum of it and those before it), in percent. */
+    buf_puts(&d, "# row\tcumulative percent of each part\n");
     for (size_t i = 0; i < n; i++) {
-        buf_printf(&d, "%zu", i + 1);
+        buf_printf(&d, "%zu", n - i);
         double sum = 0;
         for (int k = 0; k < nparts; k++) {
             double v = rows[i].share[k];
@@ -945,29 +942,37 @@ int plot_stacked(const struct plot_chart *c, const char *const *parts, int npart
         }
         buf_puts(&d, "\n");
     }
-    /* Index 1: each bar's name, last on its line (see plot_bars). */
-    buf_puts(&d, "\n\n# x\tname\n");
-    for (size_t i = 0; i < n; i++) {
-        buf_printf(&d, "%zu\t", i + 1);
-        put_text(&d, rows[i].label);
-        buf_puts(&d, "\n");
-    }
+    if (!n)
+        buf_puts(&d, "NaN\n");
     struct buf body;
     buf_init(&body, REPORT_TEXT_MAX);
-    preamble(&body, c);
-    buf_puts(&body, multiplot_head);
-    buf_printf(&body, "set xrange [0:%zu]\nset yrange [0:100]\nset xtics scale 0\n"
-                      "set style fill solid 0.9 border -1\nset boxwidth 0.7\n"
-                      "set rmargin at screen 0.78\n"
-                      "set key outside right top vertical font ',10'\n", n + 1);
-    /* the tallest (all parts) first, each next one drawn over it */
+    preamble(&body, &cc);
+    buf_printf(&body, "unset title\nunset xlabel\nunset ylabel\n%sunset ytics\n"
+                      "set grid xtics\nset xrange [0:100]\nset yrange [0.4:%zu.6]\n"
+                      "set xtics 0, 20, 100 nomirror\nset format x '%%g %%%%'\n", multi_head, n);
+    panel_margins(&body, &L, 0);
     buf_puts(&body, "plot ");
-    for (int k = nparts - 1; k >= 0; k--)
-        buf_printf(&body, "%s'%s.dat' index 0 using 1:%d with boxes lt %d title '%s'",
-                   k == nparts - 1 ? "" : ", \\\n     ", c->name, k + 2, k % 8 + 1, parts[k]);
-    buf_puts(&body, "\nunset key\n");
-    name_panel(&body, c->name, 1, 2, 0, (double)n + 1);
-    return render(c, &d, &body, e);
+    for (int k = 0; k < nparts; k++) {
+        char lo[16] = "0";
+        if (k)
+            snprintf(lo, sizeof lo, "$%d", k + 1);
+        buf_printf(&body, "%s'%s.dat' index 0 using ((%s + $%d) / 2):1:(%s):%d:($1 - 0.35):"
+                          "($1 + 0.35) with boxxyerror lt %d fs solid 0.9 border "
+                          "lc rgb '#333333' notitle", k ? ", \\\n     " : "", c->name, lo,
+                   k + 2, lo, k + 2, k % 8 + 1);
+    }
+    buf_puts(&body, "\n");
+    struct overlay o;
+    ov_init(&o, &L);
+    struct plot_frame f = {NULL, 0, key, (size_t)nparts, NULL};
+    ov_frame(&o, c, &f, 0);
+    int x0, y0;
+    panel_at(&L, 0, &x0, &y0);
+    for (size_t i = 0; i < n; i++)
+        ov_text(&o, OV_RIGHT, x0 - 8, y0 + L.ph * (1 - ((double)(n - i) - 0.4) / ((double)n + 0.2)),
+                rows[i].label);
+    ov_finish(&o, &d, 1, c->name, &body);
+    return render(&cc, &d, &body, e);
 }
 
 int plot_heatmap(const struct plot_chart *c, const struct plot_frame *f,

@@ -822,7 +822,7 @@ static void conditions_caveats(struct ctx *c)
         para(c, "No cell ran under conditions that change how its median reads.");
         return;
     }
-    para(c, "These cells are charted and tabled, marked [!KIND]: their medians read "
+    para(c, "These cells are charted, and marked [!KIND] in the tables: their medians read "
             "differently because of how they ran.");
     static const char *const head[] = {"host", "task", "engine", "threads", "kind", "why"};
     char **cells = xcalloc(6 * n + 1, sizeof *cells);
@@ -1358,7 +1358,7 @@ static int explanations(struct ctx *c, struct err *e)
                                              num_of(r, "libc_share")));
         row[7] = xstrdup(js(r, "top_library"));
         row[8] = xstrdup(js(r, "verdict"));
-        /* oldest on the left */
+        /* oldest on top */
         struct plot_stack *b = &bars[n - 1 - i];
         b->label = labels[n - 1 - i] = short_command(js(r, "command"));
         b->share[0] = num_of(r, "python_share");
@@ -1374,7 +1374,7 @@ static int explanations(struct ctx *c, struct err *e)
                                         "libc/libm", "kernel", "blocked"};
     struct plot_chart ch = {.dir = c->o->out, .batch = c->batch, .name = "explain",
                             .title = "where the hot path of each command runs",
-                            .ylabel = "percent of hot-path samples",
+                            .xlabel = "percent of hot-path samples",
                             .formats = c->o->formats};
     int rc = plot_stacked(&ch, parts, 6, bars, n, e);
     if (rc == 0)
@@ -1432,7 +1432,7 @@ int report_write(struct store *st, int64_t sweep, const char *uuid,
     if (json_array_size(c.problems))
         para(&c, "Some runs produced no valid timing: see Caveats at the end.");
     if (json_array_size(c.warnings))
-        para(&c, "Cells marked [!KIND] ran under conditions that change how they read: see "
+        para(&c, "Cells marked [!KIND] in the tables ran under conditions that change how they read: see "
                  "Caveats at the end.");
     if (!(c.baselines = store_baselines(st, e)))
         goto out;

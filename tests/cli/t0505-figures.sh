@@ -12,6 +12,24 @@ DB="$T/f.db"
 # three daily sweeps; rust-rayon is 30 % slower in the last one
 "$PY" "$ROOT/tests/cli/mkstore.py" "$DB" --hosts 5 --threads 1,2,4,8 --tasks numeric,join \
     --sweeps 3 --repeats 5 --slow-last
+# and twelve explained commands, for the explain chart
+"$PY" - "$DB" <<'PYEOF'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+for i in range(12):
+    sh = [(i * 7 + k * 3) % 5 + 1 for k in range(6)]
+    sh = [x / sum(sh) for x in sh]
+    con.execute("insert into explanations (at, host, command, sampler, samples, hot_samples, "
+                "wall_s, user_s, sys_s, cores_busy, startup_share, interpreter_share, "
+                "python_share, runtime_share, native_share, libc_share, kernel_share, "
+                "blocked_share, waiting_share, top_library, mode, verdict, rewrite, exit_code, "
+                "top_frames, summary) values (?, 'lab', ?, 'py-spy', 100, 90, 1, 1, 0, 1, 0, "
+                "?, ?, ?, ?, ?, ?, ?, 0, 'libnumpy', 'numeric', 'numeric-bound', '', 0, '{}', "
+                "'{}')", ("2026-01-01T00:00:%02dZ" % i,
+                          "python3 /opt/lab/workloads/engine.py numeric --threads %d --data "
+                          "/srv/data/tiny/with/a/long/path" % i, sh[0] + sh[1], *sh))
+con.commit()
+PYEOF
 "$HP" -q --db "$DB" report --out "$T/rep" --format svg > /dev/null
 check "the five-host report renders" test -s "$T/rep/report.md"
 for t in numeric join; do
@@ -19,6 +37,7 @@ for t in numeric join; do
         check "the report has $c-$t.svg" test -s "$T/rep/$c-$t.svg"
     done
 done
+check "the report has explain.svg" test -s "$T/rep/explain.svg"
 check "no text of any chart is drawn over another (estimated boxes, see svgtext.py)" \
     "$PY" "$ROOT/tests/cli/svgtext.py" "$T"/rep/*.svg
 
