@@ -46,6 +46,15 @@ static int check_keys(const struct cfg *c, json_t *o, const char *const *keys,
     return 0;
 }
 
+/* o must be an object holding only the keys listed. */
+static int check_object(const struct cfg *c, json_t *o, const char *const *keys,
+                        const char *where, struct err *e)
+{
+    if (!json_is_object(o))
+        return err_set(e, 1, "%s: '%s' must be an object", c->path, where);
+    return check_keys(c, o, keys, where, e);
+}
+
 static const char *str_of(json_t *o, const char *k, const char *def)
 {
     const char *s = json_string_value(json_object_get(o, k));
@@ -119,9 +128,7 @@ static int load_host(struct cfg *c, json_t *h, int i, struct host_cfg *hc,
 {
     char where[32];
     snprintf(where, sizeof where, "hosts[%d]", i);
-    if (!json_is_object(h))
-        return err_set(e, 1, "%s: '%s' must be an object", c->path, where);
-    if (check_keys(c, h, host_keys, where, e) < 0)
+    if (check_object(c, h, host_keys, where, e) < 0)
         return -1;
     static const char *const strs[] = {"name", "transport", "address", "user", "identity",
                                        "known_hosts", "host_key", "jump", "exec_prefix",
@@ -238,9 +245,7 @@ int cfg_from_json(json_t *root, const char *label, struct cfg *c, struct err *e)
         sw = json_object();
         json_object_set_new(c->root, "sweep", sw);
     }
-    if (!json_is_object(sw))
-        return err_set(e, 1, "%s: 'sweep' must be an object", c->path);
-    if (check_keys(c, sw, sweep_keys, "sweep", e) < 0)
+    if (check_object(c, sw, sweep_keys, "sweep", e) < 0)
         return -1;
     if (want_type(c, sw, "profile", "sweep", is_string, "a string", e) < 0 ||
         want_type(c, sw, "seed", "sweep", is_int, "an integer", e) < 0 ||
@@ -324,9 +329,7 @@ static int check_extra_engine(const struct cfg *c, json_t *v, size_t i, struct s
 {
     char where[48];
     snprintf(where, sizeof where, "sweep.extra_engines[%zu]", i);
-    if (!json_is_object(v))
-        return err_set(e, 1, "%s: '%s' must be an object", c->path, where);
-    if (check_keys(c, v, engine_keys, where, e) < 0)
+    if (check_object(c, v, engine_keys, where, e) < 0)
         return -1;
     json_t *name = json_object_get(v, "name"), *argv = json_object_get(v, "argv");
     json_t *tasks = json_object_get(v, "tasks"), *x;
