@@ -1,4 +1,5 @@
 #include "plan.h"
+#include "../common/strset.h"
 #include "../common/xmalloc.h"
 #include "../workloads/gen/gen.h"
 
@@ -75,19 +76,23 @@ size_t plan_expand(json_t *plan, long cores, struct plan_job **jobs)
     return n;
 }
 
-int plan_is_done(json_t *plan, const struct plan_job *j)
+char *plan_job_key(const char *task, const char *engine, long long threads, long long repeat)
 {
-    const char *engine = json_string_value(json_object_get(
-        json_array_get(json_object_get(plan, "engines"), (size_t)j->engine_idx), "name"));
+    return xasprintf("%s\x1f%s\x1f%lld\x1f%lld", task, engine, threads, repeat);
+}
+
+void plan_done_add(json_t *plan, struct strset *done)
+{
     size_t i;
     json_t *d;
     json_array_foreach(json_object_get(plan, "done"), i, d) {
         const char *t = json_string_value(json_array_get(d, 0));
-        const char *e = json_string_value(json_array_get(d, 1));
-        if (t && e && engine && !strcmp(t, j->task) && !strcmp(e, engine) &&
-            json_integer_value(json_array_get(d, 2)) == j->threads &&
-            json_integer_value(json_array_get(d, 3)) == j->repeat)
-            return 1;
+        const char *en = json_string_value(json_array_get(d, 1));
+        if (!t || !en)
+            continue;
+        char *k = plan_job_key(t, en, json_integer_value(json_array_get(d, 2)),
+                               json_integer_value(json_array_get(d, 3)));
+        strset_add(done, k);
+        free(k);
     }
-    return 0;
 }

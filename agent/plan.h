@@ -17,7 +17,10 @@ struct plan_job {
  * plan.order_seed, so slow drift of a machine hits every engine alike.
  * "all" in plan.threads means `cores`. Returns the number of jobs. */
 size_t plan_expand(json_t *plan, long cores, struct plan_job **jobs);
-/* 1 when plan.done lists (task, engine, threads, repeat). */
-int plan_is_done(json_t *plan, const struct plan_job *j);
+struct strset;
+/* A run's key in a set of done runs. */
+char *plan_job_key(const char *task, const char *engine, long long threads, long long repeat);
+/* Adds the runs plan.done lists ([task, engine, threads, repeat], ...) to done. */
+void plan_done_add(json_t *plan, struct strset *done);
 
 #endif

@@ -541,11 +541,6 @@ static int profile_of(json_t *plan, struct gen_profile *p)
 }
 
 /* A run's identity, as a key of the done set. */
-static char *job_key(const char *task, const char *engine, long long threads, long long repeat)
-{
-    return xasprintf("%s\x1f%s\x1f%lld\x1f%lld", task, engine, threads, repeat);
-}
-
 /* Reads a journal: the seq of its last hello (where the latest run began),
  * its number of lines, and (with done) every run it holds of this sweep.
  * The agent knows what it ran from its own journal, so a resume needs no
@@ -573,8 +568,8 @@ static long journal_scan(const char *jpath, const char *sweep, long *lines, stru
         const char *en = json_string_value(json_object_get(m, "engine"));
         const char *sw = json_string_value(json_object_get(m, "sweep"));
         if (t && en && sw && !strcmp(sw, sweep)) {
-            char *k = job_key(t, en, json_integer_value(json_object_get(m, "threads")),
-                              json_integer_value(json_object_get(m, "repeat")));
+            char *k = plan_job_key(t, en, json_integer_value(json_object_get(m, "threads")),
+                                   json_integer_value(json_object_get(m, "repeat")));
             strset_add(done, k);
             free(k);
         }
@@ -704,18 +699,7 @@ int agent_run(int argc, char **argv)
     strset_init(&done);
     journal_scan(jpath, r.sweep, &lines, &done);
     r.seq = lines;
-    size_t di;
-    json_t *d;
-    json_array_foreach(json_object_get(plan, "done"), di, d) {
-        const char *t = json_string_value(json_array_get(d, 0));
-        const char *en = json_string_value(json_array_get(d, 1));
-        if (!t || !en)
-            continue;
-        char *k = job_key(t, en, json_integer_value(json_array_get(d, 2)),
-                          json_integer_value(json_array_get(d, 3)));
-        strset_add(&done, k);
-        free(k);
-    }
+    plan_done_add(plan, &done);
     if (want_detach) {
         char *log = xasprintf("%s/%s.log", jdir, r.sweep);
         detach(r.seq, log);
@@ -746,7 +730,7 @@ int agent_run(int argc, char **argv)
     unsigned char *skip = xcalloc(njobs + 1, 1);
     for (size_t k = 0; k < njobs; k++) {
         const char *en = engines[jobs[k].engine_idx].name;
-        char *key = job_key(jobs[k].task, en ? en : "", jobs[k].threads, jobs[k].repeat);
+        char *key = plan_job_key(jobs[k].task, en ? en : "", jobs[k].threads, jobs[k].repeat);
         skip[k] = (unsigned char)strset_has(&done, key);
         free(key);
         todo += !skip[k];
