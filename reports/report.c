@@ -1449,7 +1449,6 @@ int report_write(struct store *st, int64_t sweep, const char *uuid,
         if (!any)
             continue;
         heading(&c, 2, task);
-        task_table(&c, task);
         struct frame f;
         frame_of(&c, task, &f);
         int bad = chart_grouped(&c, task, &f, 0, e) < 0 || chart_heatmap(&c, task, &f, e) < 0 ||
@@ -1458,6 +1457,11 @@ int report_write(struct store *st, int64_t sweep, const char *uuid,
         frame_free(&f);
         if (bad)
             goto out;
+        /* every cell's numbers after the figures that draw them */
+        char *h = xasprintf("%s: every cell", task);
+        heading(&c, 3, h);
+        free(h);
+        task_table(&c, task);
     }
     if (explanations(&c, e) < 0)
         goto out;
