@@ -1092,6 +1092,11 @@ int plot_ranges(const struct plot_chart *c, const struct plot_frame *f,
     }
     if (!n)
         buf_puts(&d, "NaN\tNaN\tNaN\t1\t\n");
+    buf_puts(&d, "\n\n# row\tvalue\n");
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < r[i].nv && k < PLOT_RANGE_VALUES; k++)
+            buf_printf(&d, "%g\t%.9g\n", (double)(n - i), r[i].v[k]);
+    buf_puts(&d, "NaN\tNaN\n");
     /* room on the right for the text after the longest range */
     double xlo = lo / 1.6, xhi = hi * pow(hi / xlo, 0.45) * 1.2;
     struct buf s;
@@ -1100,15 +1105,17 @@ int plot_ranges(const struct plot_chart *c, const struct plot_frame *f,
     buf_printf(&s, "unset title\nunset xlabel\nunset ylabel\nunset logscale\n%s"
                    "unset ytics\nset grid xtics\nset logscale x\nset xrange [%.9g:%.9g]\n"
                    "set yrange [0.4:%zu.6]\n"
-                   "set arrow from 1, graph 0 to 1, graph 1 nohead dt 2 lc rgb '#aa0000' lw 1.5\n",
+                   "set arrow from 1, graph 0 to 1, graph 1 nohead back dt 2 lc rgb '#aa0000' lw 1.5\n"
+                   "set style textbox opaque noborder margins 1, 1\n",
                multi_head, xlo, xhi, n);
     log_tics_on(&s, 'x', xlo, xhi, 'x', 1);
     buf_puts(&s, "set xtics nomirror\n");
     panel_margins(&s, &L, 0);
     buf_printf(&s, "plot '%s.dat' index 0 using (sqrt($2 * $3)):1:2:3:($1 - 0.3):($1 + 0.3):4 "
                    "with boxxyerror fs solid 0.85 border lc rgb '#333333' lc variable notitle, "
-                   "\\\n     '' index 0 using 3:1:5 with labels left offset 1,0 font ',11' "
-                   "notitle\n", c->name);
+                   "\\\n     '' index 1 using 2:1 with points pt 7 ps 0.5 lc rgb '#222222' "
+                   "notitle, \\\n     '' index 0 using 3:1:5 with labels left offset 1,0 "
+                   "boxed font ',11' notitle\n", c->name);
     struct overlay o;
     ov_init(&o, &L);
     ov_frame(&o, c, f, 0);
@@ -1117,6 +1124,6 @@ int plot_ranges(const struct plot_chart *c, const struct plot_frame *f,
     for (size_t i = 0; i < n; i++)
         ov_text(&o, OV_RIGHT, x0 - 8, y0 + L.ph * (1 - ((double)(n - i) - 0.4) / ((double)n + 0.2)),
                 r[i].label);
-    ov_finish(&o, &d, 1, c->name, &s);
+    ov_finish(&o, &d, 2, c->name, &s);
     return render(&cc, &d, &s, e);
 }

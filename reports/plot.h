@@ -94,12 +94,16 @@ int plot_heatmap(const struct plot_chart *c, const struct plot_frame *f,
                  const char *const *rows, int nrows, const char *const *cols, int ncols,
                  const struct plot_cell *cell, size_t n, struct err *e);
 
-/* One horizontal range (lo..hi on a log x axis) per row, its text right of it. */
+/* One horizontal range (lo..hi on a log x axis) per row, its text right of
+ * it, and a dot at each of its values (one per host). */
+#define PLOT_RANGE_VALUES 64
 struct plot_range {
     const char *label;
     int color;
     double lo, hi;
     const char *text;
+    double v[PLOT_RANGE_VALUES];
+    int nv;
 };
 int plot_ranges(const struct plot_chart *c, const struct plot_frame *f,
                 const struct plot_range *r, size_t n, struct err *e);

@@ -459,6 +459,8 @@ static int speedup_ranges(struct ctx *c, const char *task, const struct frame *f
             double s = num_of(b, "median_s") / num_of(a, "median_s");
             if (!(s > 0) || !isfinite(s))
                 continue;
+            if (hosts < PLOT_RANGE_VALUES)
+                rg[n].v[rg[n].nv++] = s;
             hosts++;
             if (s < lo)
                 lo = s, hlo = f->hosts[h];
@@ -469,8 +471,11 @@ static int speedup_ranges(struct ctx *c, const char *task, const struct frame *f
             continue;
         char *a = fmt_x(lo), *b = fmt_x(hi);
         texts[n] = hosts > 1 ? xasprintf("%s–%s", a, b) : xstrdup(a);
-        rg[n] = (struct plot_range){f->engines[k], plot_engine_color(f->engines[k]), lo, hi,
-                                    texts[n]};
+        rg[n].label = f->engines[k];
+        rg[n].color = plot_engine_color(f->engines[k]);
+        rg[n].lo = lo;
+        rg[n].hi = hi;
+        rg[n].text = texts[n];
         char **row = &cells[6 * n];
         row[0] = xstrdup(f->engines[k]);
         row[1] = xasprintf("%d", hosts);
@@ -489,7 +494,8 @@ static int speedup_ranges(struct ctx *c, const char *task, const struct frame *f
         snprintf(title, sizeof title, "%s: speedup over the baseline engine across the hosts "
                  "(each engine at its fastest thread count on each host)", task);
         char *note = xasprintf("bar: from the lowest to the highest speedup over %s "
-                               "(baseline, dashed line at 1x) on any host", f->base);
+                               "(baseline, dashed line at 1x) on any host; dots: each host",
+                               f->base);
         struct plot_frame pf = {NULL, 0, NULL, 0, note};
         struct plot_chart ch = {.dir = c->o->out, .batch = c->batch, .name = name, .title = title,
                                 .xlabel = "speedup (log scale)", .formats = c->o->formats};

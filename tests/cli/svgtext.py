@@ -12,7 +12,8 @@ text's box is estimated, on the generous side, from those:
            are about 0.56 em wide, digits 0.556 em;
   height = from 0.80 font sizes above the baseline (Arial's ascent,
            0.72 em for capitals) to 0.25 below it (descent 0.21 em).
-Two boxes overlap when the rotated rectangles intersect by more than half a
+The same text drawn twice at the same point (gnuplot draws a boxed label's
+text once to size its box, once over it) counts once. Two boxes overlap when the rotated rectangles intersect by more than half a
 pixel in both directions (separating-axis test).
 """
 import math
@@ -42,7 +43,11 @@ def char_width(ch):
 
 def boxes(svg):
     out = []
+    seen = set()
     for m in GROUP.finditer(svg):
+        if m.groups() in seen:
+            continue
+        seen.add(m.groups())
         x, y, rot, size, anchor, text = m.groups()
         text = unescape(text)
         if not text.strip():
