@@ -50,11 +50,13 @@ endif
 # and Jansson; the generator's float draws must not be fused.
 PAYLOAD_FLAGS := $(BASE) $(WARN) -ffp-contract=off $(JANSSON_CFLAGS)
 LIBS    := $(JANSSON_LIBS) -lm
-CTL_LIBS := -lsqlite3 -lcurl -lssh2 $(JANSSON_DYN) -lm
+# libcrypto (OpenSSL, which libssh2 and libcurl are built on here): base64.
+CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+CTL_LIBS := -lsqlite3 -lcurl -lssh2 $(CRYPTO_LIBS) $(JANSSON_DYN) -lm
 
 COMMON_SRC := common/xmalloc.c common/err.c common/buf.c common/sha256.c common/check.c \
               common/proc.c common/quantile.c common/exe.c common/cpu.c common/clock.c \
-              common/strset.c common/sample.c
+              common/strset.c common/sample.c common/fs.c
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 GEN_OBJ    := $(B)/workloads/gen/gen.o
 ENGINE_OBJ := $(B)/workloads/c/csv.o $(B)/workloads/c/tasks.o
@@ -158,7 +160,7 @@ UNIT_DEPS := $(COMMON_SRC) workloads/gen/gen.c workloads/c/csv.c workloads/c/tas
 	controller/record.c controller/rows.c \
 	controller/quote.c controller/transport.c controller/transport-local.c \
 	controller/transport-ssh.c controller/bundle.c controller/sweep-plan.c controller/explain.c \
-	controller/sshcfg.c controller/sweep-queue.c controller/sweep-writer.c \
+	controller/sshcfg.c controller/pyenv.c controller/sweep-queue.c controller/sweep-writer.c \
 	controller/sweep-progress.c reports/plot.c \
 	$(B)/store/schema.c
 # The numeric kernels keep their own flags (see above).
@@ -167,7 +169,7 @@ $(BIN)/unit-tests: $(UNIT_SRC) tests/unit/harness.h tests/unit/tests.def $(UNIT_
 		$(wildcard workloads/c/*.h common/*.h)
 	@mkdir -p $(BIN)
 	$(CC) $(PAYLOAD_FLAGS) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_DEPS) $(UNIT_OBJ) -lsqlite3 -lssh2 \
-		$(LIBS)
+		$(CRYPTO_LIBS) $(LIBS)
 
 # The unit tests of the payload alone (no SQLite, libssh2 or libcurl): what a
 # cross build runs under qemu (tests/cli/t0720).

@@ -15,6 +15,7 @@ int agent_run(int argc, char **argv);
 int agent_tail(int argc, char **argv);
 int agent_bundle_verify(int argc, char **argv);
 int agent_bundle_seal(int argc, char **argv);
+int agent_pyenv(int argc, char **argv);
 
 json_t *agent_probe_json(const char *python);
 /* conditions.c: governor, boost, SMT, battery, throttling, swap, ASLR. */
@@ -44,8 +45,6 @@ char *agent_trim_end(char *s);
  * else the path itself. */
 enum { AGENT_FAKE_SYS = 1, AGENT_FAKE_PROC = 2 };
 char *agent_host_path(const char *path, int fake);
-/* mkdir -p; -1 with errno set. */
-int agent_mkdirs(const char *path);
 
 struct err;
 struct gen_profile;

@@ -3,6 +3,7 @@
 #include "agent.h"
 #include "../common/clock.h"
 #include "../common/err.h"
+#include "../common/fs.h"
 #include "../common/proc.h"
 #include "../common/sha256.h"
 #include "../common/xmalloc.h"
@@ -14,21 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-int agent_mkdirs(const char *path)
-{
-    char *p = xstrdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        mkdir(p, 0755);
-        *s = '/';
-    }
-    int rc = mkdir(p, 0755) < 0 && errno != EEXIST ? -1 : 0;
-    free(p);
-    return rc;
-}
 
 char *agent_data(const struct gen_profile *p, json_t **manifest, double *gen_s, int *reused,
                  char **changed, struct err *e)
@@ -46,7 +32,7 @@ char *agent_data(const struct gen_profile *p, json_t **manifest, double *gen_s, 
     if (!*reused) {
         struct gen_file files[GEN_NFILES];
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        if (agent_mkdirs(dir) < 0 || gen_write(p, dir, (int)cores, files, e) < 0) {
+        if (fs_mkdirs(dir) < 0 || gen_write(p, dir, (int)cores, files, e) < 0) {
             if (e && !e->msg[0])
                 err_set(e, 1, "%s: cannot create: %s", dir, strerror(errno));
             free(dir);

@@ -26,6 +26,10 @@ static const struct agent_cmd {
      "record the binaries this host built into its bundle (MANIFEST.built)", agent_bundle_seal},
     {"explain", "explain [--python P] [--rate N] [--threads N] [--subprocesses] -- CMD...",
      "run a program under a sampler, print the raw samples and its times", agent_explain},
+    {"pyenv",
+     "pyenv [--requirements FILE] [--python PY] (--wheels DIR [--drop-wheels] | --index | "
+     "--check)",
+     "build (once) or find the Python environment of pinned requirements", agent_pyenv},
     {"check", "check --task TASK --threads N --expected FILE < OUTPUT",
      "validate one engine's output against an expected result", agent_check},
 };

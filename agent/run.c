@@ -7,6 +7,7 @@
 #include "../common/buf.h"
 #include "../common/clock.h"
 #include "../common/err.h"
+#include "../common/fs.h"
 #include "../common/proc.h"
 #include "../common/sha256.h"
 #include "../common/strset.h"
@@ -240,19 +241,6 @@ static void spawn_engine(struct runner *r, json_t *argv_tmpl, const char *task, 
         free(env[i]);
 }
 
-/* The last non-empty line of an engine's stderr, for the record. */
-static char *stderr_line(const struct proc_result *res)
-{
-    const char *s = res->err.data ? res->err.data : "";
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-        n--;
-    size_t start = n;
-    while (start && s[start - 1] != '\n')
-        start--;
-    return n > start ? xasprintf("%.*s", (int)(n - start), s + start) : xstrdup("");
-}
-
 /* What expected results depend on: the reference engine's definition and
  * program, and the data set (its manifest). A cached file made by anything
  * else, or changed since, does not verify and is made again. */
@@ -334,7 +322,7 @@ static json_t *expected_for(struct runner *r, const char *task, int idx, const c
     char why_buf[512];
     const char *ref = json_string_value(json_object_get(r->reference, "name"));
     if (res.timed_out || !res.exited || res.exit_code != 0) {
-        char *line = stderr_line(&res);
+        char *line = proc_err_line(&res);
         r->expected_err[idx] = xasprintf("reference engine %s failed on %s: %s", ref, task,
                                          line);
         free(line);
@@ -443,14 +431,14 @@ static void run_one(struct runner *r, const struct job *j)
         error = xasprintf("no answer within %g s", r->timeout_s);
     } else if (res.exited && res.exit_code == 3) {
         status = "skipped";
-        error = stderr_line(&res);
+        error = proc_err_line(&res);
         j->eng->skip_reason[j->task_idx] = xstrdup(error);
     } else if (!res.exited) {
         status = "failed";
         error = xasprintf("killed by signal %d", res.sig);
     } else if (res.exit_code != 0) {
         status = "failed";
-        char *line = stderr_line(&res);
+        char *line = proc_err_line(&res);
         error = xasprintf("exit %d: %s", res.exit_code, line);
         free(line);
     } else if (res.out_truncated) {
@@ -672,7 +660,7 @@ int agent_run(int argc, char **argv)
 
     char *jdir = xasprintf("%s/journal", agent_home());
     char *jpath = xasprintf("%s/%s.jsonl", jdir, r.sweep);
-    if (agent_mkdirs(jdir) < 0)
+    if (fs_mkdirs(jdir) < 0)
         die("run: %s: %s", jdir, strerror(errno));
     /* One run per sweep and host at a time: the lock lives as long as we do. */
     char *lpath = xasprintf("%s/%s.lock", jdir, r.sweep);
@@ -723,6 +711,11 @@ int agent_run(int argc, char **argv)
         engines[i].argv = json_object_get(e, "argv");
         engines[i].tasks = json_object_get(e, "tasks");
         engines[i].needs = json_string_value(json_object_get(e, "needs"));
+        /* The controller already knows it cannot run here (no Python
+         * environment of the pinned libraries, say): each run says why. */
+        const char *skip = json_string_value(json_object_get(e, "skip"));
+        for (int t = 0; skip && t < 8; t++)
+            engines[i].skip_reason[t] = xstrdup(skip);
     }
     struct plan_job *jobs;
     size_t njobs = plan_expand(plan, sysconf(_SC_NPROCESSORS_ONLN), &jobs);

@@ -437,3 +437,15 @@ void proc_result_free(struct proc_result *r)
     buf_free(&r->out);
     buf_free(&r->err);
 }
+
+char *proc_err_line(const struct proc_result *r)
+{
+    const char *s = r->err.data ? r->err.data : "";
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+        n--;
+    size_t start = n;
+    while (start && s[start - 1] != '\n')
+        start--;
+    return xasprintf("%.*s", (int)(n - start), s + start);
+}

@@ -76,5 +76,8 @@ struct proc_result {
 /* -1 only when the child could not be created at all. */
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct err *e);
 void proc_result_free(struct proc_result *r);
+/* The last non-empty line of the command's stderr, where programs say why
+ * they failed ("" when it said nothing); caller frees. */
+char *proc_err_line(const struct proc_result *r);
 
 #endif

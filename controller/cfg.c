@@ -3,6 +3,7 @@
 #include "transport.h"
 #include "hotpath.h"
 #include "sshcfg.h"
+#include "ssh.h"
 #include "../common/check.h"
 #include "../common/err.h"
 #include "../common/strset.h"
@@ -16,8 +17,8 @@ static const char *const sweep_keys[] = {"profile", "seed", "sizes", "tasks", "e
                                          "extra_engines", NULL};
 static const char *const host_keys[] = {"name", "transport", "address", "port", "user",
                                         "identity", "known_hosts", "host_key", "jump",
-                                        "exec_prefix", "workdir", "python", "passphrase_env",
-                                        "lost_after_s", "connect_timeout_s", "comment", NULL};
+                                        "exec_prefix", "exec_shell", "workdir", "sftp_workdir",
+                                        "python", "python_env", "passphrase_env", "lost_after_s", "connect_timeout_s", "comment", NULL};
 static const char *const top_keys[] = {"sweep", "hosts", "comment", NULL};
 static const char *const engine_keys[] = {"name", "argv", "tasks", "needs", "library",
                                           "comment", NULL};
@@ -132,7 +133,8 @@ static int load_host(struct cfg *c, json_t *h, int i, struct host_cfg *hc,
         return -1;
     static const char *const strs[] = {"name", "transport", "address", "user", "identity",
                                        "known_hosts", "host_key", "jump", "exec_prefix",
-                                       "workdir", "python", "passphrase_env", NULL};
+                                       "exec_shell", "workdir", "sftp_workdir", "python",
+                                       "python_env", "passphrase_env", NULL};
     for (const char *const *k = strs; *k; k++)
         if (want_type(c, h, *k, where, is_string, "a string", e) < 0)
             return -1;
@@ -169,6 +171,41 @@ static int load_host(struct cfg *c, json_t *h, int i, struct host_cfg *hc,
         return -1;
     hc->workdir = str_of(h, "workdir", NULL);
     hc->python = str_of(h, "python", NULL);
+    /* Through a Windows OpenSSH server: the shell commands arrive in, and
+     * the workdir as SFTP (Windows) sees it. */
+    hc->exec_shell = str_of(h, "exec_shell", "posix");
+    if (strcmp(hc->exec_shell, "posix") && strcmp(hc->exec_shell, "cmd"))
+        return err_set(e, 1, "%s: '%s.exec_shell' must be \"posix\" or \"cmd\", not '%s'",
+                       c->path, where, hc->exec_shell);
+    if (!strcmp(hc->exec_shell, "cmd") && !hc->exec_prefix)
+        return err_set(e, 1, "%s: '%s.exec_shell' \"cmd\" needs an exec_prefix that reaches a "
+                       "POSIX shell (e.g. \"wsl.exe -d DISTRO --\")", c->path, where);
+    if (!strcmp(hc->exec_shell, "cmd")) {
+        char *p = xstrdup(hc->exec_prefix), *save = NULL;
+        struct buf b;
+        buf_init(&b, 1 << 16);
+        int bad = 0;
+        for (char *w = strtok_r(p, " \t", &save); w && !bad; w = strtok_r(NULL, " \t", &save))
+            bad = ssh_cmd_word(&b, w) < 0;
+        buf_free(&b);
+        free(p);
+        if (bad)
+            return err_set(e, 1, "%s: '%s.exec_prefix': cmd.exe cannot be given a word with "
+                           "%%, \", ! or a line break", c->path, where);
+    }
+    hc->sftp_workdir = str_of(h, "sftp_workdir", NULL);
+    if (hc->sftp_workdir && (!hc->workdir || hc->workdir[0] != '/'))
+        return err_set(e, 1, "%s: '%s.sftp_workdir' needs an absolute 'workdir' (the same "
+                       "folder as the commands see it)", c->path, where);
+    /* Where the Python engines' libraries come from: pinned wheels pushed
+     * from here (the default over SSH), the host's own index, or `python`
+     * as it is (the default for local: the .venv that make builds from the
+     * same requirements). */
+    hc->python_env = str_of(h, "python_env", !strcmp(hc->transport, "ssh") ? "push" : "system");
+    if (strcmp(hc->python_env, "push") && strcmp(hc->python_env, "index") &&
+        strcmp(hc->python_env, "system"))
+        return err_set(e, 1, "%s: '%s.python_env' must be \"push\", \"index\" or \"system\", "
+                       "not '%s'", c->path, where, hc->python_env);
     hc->passphrase_env = str_of(h, "passphrase_env", NULL);
     json_t *port = json_object_get(h, "port");
     if (port && (json_integer_value(port) < 1 || json_integer_value(port) > 65535)) {

@@ -9,6 +9,9 @@ struct err;
 struct host_cfg {
     const char *name, *transport, *address, *user, *identity, *known_hosts;
     const char *host_key, *jump, *exec_prefix, *workdir, *python, *passphrase_env;
+    const char *python_env;     /* "push", "index" or "system" */
+    const char *exec_shell;     /* "posix" or "cmd": the server's shell for commands */
+    const char *sftp_workdir;   /* the workdir as SFTP sees it, or NULL: the same path */
     int port;
     double lost_after_s;        /* silence after which an SSH host is declared lost */
     double connect_timeout_s;

@@ -1,5 +1,6 @@
 /* hotpath hosts: reach every configured host, probe it, summarise. */
 #include "cfg.h"
+#include "pyenv.h"
 #include "hotpath.h"
 #include "transport.h"
 #include "../common/err.h"
@@ -9,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *probe_host(const struct host_cfg *h, const struct cfg *cf, char *why, size_t n)
+/* The host's probe, and (when env is not NULL) where its Python environment
+ * stands, over one connection. */
+static json_t *probe_host(const struct host_cfg *h, const struct cfg *cf, char *why, size_t n,
+                          char **env, const char **env_state)
 {
     struct err e = {0};
     char *args[] = {"probe", NULL, NULL, NULL}, *out = NULL;
@@ -17,14 +21,26 @@ static json_t *probe_host(const struct host_cfg *h, const struct cfg *cf, char *
         args[1] = "--python";
         args[2] = (char *)h->python;
     }
-    if (transport_agent_output(h, cf, args, 8 << 20, &out, &e) < 0) {
+    struct host_link l;
+    json_t *p = NULL;
+    if (transport_open(&l, h, cf, &e) < 0 || transport_ensure_bundle(&l, &e) < 0 ||
+        transport_run(&l, args, 8 << 20, &out, &e) < 0) {
         snprintf(why, n, "%s", e.msg);
-        return NULL;
+        goto out;
     }
-    json_t *p = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
-    free(out);
-    if (!p)
+    p = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+    if (!p) {
         snprintf(why, n, "the agent's probe is not JSON");
+        goto out;
+    }
+    if (env) {
+        struct pyenv_io io;
+        pyenv_link_io(&l, &io);
+        *env = pyenv_describe(h, &io, env_state);
+    }
+out:
+    free(out);
+    transport_close(&l);
     return p;
 }
 
@@ -121,20 +137,27 @@ int cmd_hosts(int argc, char **argv)
     json_t *all = json_array();
     int failed = 0;
     if (!cli.json && !check)
-        printf("%-12s %-9s %-7s %-6s %-22s %-8s %-24s %5s %7s %8s  %s\n", "host", "transport",
-               "status", "agent", "os", "arch", "cpu", "cores", "memory", "free", "python");
+        printf("%-12s %-9s %-7s %-6s %-22s %-8s %-24s %5s %7s %8s  %-12s %s\n", "host",
+               "transport", "status", "agent", "os", "arch", "cpu", "cores", "memory", "free",
+               "env", "python");
     for (int i = 0; i < c.nhosts; i++) {
         const struct host_cfg *h = &c.hosts[i];
-        char why[512] = "";
-        json_t *p = probe_host(h, &c, why, sizeof why);
+        char why[512] = "", *env = NULL;
+        const char *env_state = NULL;
+        /* With the Python environment: ready, to build, or why not. */
+        json_t *p = probe_host(h, &c, why, sizeof why, check ? NULL : &env, &env_state);
         failed += p == NULL;
         json_t *row = json_pack("{s:s, s:s, s:s, s:o}", "host", h->name,
                                 "transport", h->transport, "status", p ? "ok" : "failed",
                                 p ? "probe" : "error", p ? json_incref(p) : json_string(why));
         if (h->ssh_resolved)
             json_object_set(row, "ssh_config", h->ssh_resolved);
+        if (env)
+            json_object_set_new(row, "python_env", json_pack("{s:s, s:s, s:s}", "mode",
+                                h->python_env, "state", env_state, "detail", env));
         json_array_append_new(all, row);
         if (cli.json) {
+            free(env);
             json_decref(p);
             continue;
         }
@@ -164,11 +187,14 @@ int cmd_hosts(int argc, char **argv)
         char disk[32];
         snprintf(disk, sizeof disk, "%.1fG",
                  (double)json_integer_value(json_object_get(p, "free_disk_bytes")) / (1 << 30));
-        printf("%-12s %-9s %-7s %-6s %-22.22s %-8s %-24.24s %5s %7s %8s  %s\n", h->name,
+        printf("%-12s %-9s %-7s %-6s %-22.22s %-8s %-24.24s %5s %7s %8s  %-12s %s\n", h->name,
                h->transport, "ok", json_string_value(json_object_get(p, "agent_version")) ?: "?",
                os, json_string_value(json_object_get(p, "arch")) ?: "?",
-               json_string_value(json_object_get(p, "cpu_model")) ?: "?", cores, mem, disk, pyv);
+               json_string_value(json_object_get(p, "cpu_model")) ?: "?", cores, mem, disk,
+               env_state, pyv);
         print_resolved(h);
+        printf("  %s: python_env %s, %s: %s\n", h->name, h->python_env, env_state, env);
+        free(env);
         json_decref(p);
     }
     if (cli.json) {

@@ -44,5 +44,16 @@ char *ssh_command(const struct host_cfg *h, char *const *argv);
  * host has a workdir: fills argv from index 0 and returns the next index;
  * owned[0..1] are the caller's to free. */
 int ssh_agent_argv(const struct host_cfg *h, const char *bdir, char **argv, char **owned);
+/* Appends arg as one word of a cmd.exe command line (bare, or in double
+ * quotes); -1 for a word cmd.exe cannot be given (%, ", !, line breaks). */
+int ssh_cmd_word(struct buf *out, const char *arg);
+/* A POSIX command made safe for cmd.exe and wsl.exe: its bytes in base64,
+ * decoded and run by sh on the far side (`sh -c "echo B64 | base64 -d |
+ * sh"`: no character cmd.exe or wsl.exe treats specially is left). */
+void ssh_wrap_cmd(struct buf *out, const char *posix_cmd);
+/* A path under the host's workdir as SFTP names it: the workdir prefix
+ * replaced by sftp_workdir (WSL's /mnt/c/... is Windows' C:/...); any
+ * other path as it is. Caller frees. */
+char *ssh_sftp_path(const struct host_cfg *h, const char *path);
 
 #endif

@@ -1,5 +1,6 @@
 #include "sweep-host.h"
 #include "cfg.h"
+#include "pyenv.h"
 #include "sweep.h"
 #include "sweep-queue.h"
 #include "transport.h"
@@ -122,6 +123,10 @@ static int run_host(struct worker *w, struct host_link *l, int *lost, struct err
 {
     if (transport_open(l, w->h, w->cfg, e) < 0 || transport_ensure_bundle(l, e) < 0)
         return -1;
+    /* Before the first run: the Python environment the plan's engines need. */
+    struct pyenv_io io;
+    pyenv_link_io(l, &io);
+    pyenv_plan(w->h, &io, w->plan);
     if (w->resume)
         replay(w, l);
     for (int attempt = 0;; attempt++) {

@@ -12,9 +12,11 @@
 #include "../common/xmalloc.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libssh2.h>
+#include <openssl/evp.h>
 #include <libssh2_sftp.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -197,20 +200,12 @@ static int fingerprint(LIBSSH2_SESSION *s, char *out, size_t n)
         s, LIBSSH2_HOSTKEY_HASH_SHA256);
     if (!h)
         return -1;
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t k = (size_t)snprintf(out, n, "SHA256:");
-    for (int i = 0; i < 32 && k + 5 < n; i += 3) {
-        unsigned v = (unsigned)h[i] << 16 | (i + 1 < 32 ? (unsigned)h[i + 1] << 8 : 0) |
-                     (i + 2 < 32 ? h[i + 2] : 0);
-        out[k++] = b64[v >> 18 & 63];
-        out[k++] = b64[v >> 12 & 63];
-        if (i + 1 < 32)
-            out[k++] = b64[v >> 6 & 63];
-        if (i + 2 < 32)
-            out[k++] = b64[v & 63];
-    }
-    out[k] = '\0';
-    return 0;
+    /* As OpenSSH prints it: base64 without the padding. */
+    unsigned char b64[48];
+    int k = EVP_EncodeBlock(b64, h, 32);
+    while (k && b64[k - 1] == '=')
+        k--;
+    return snprintf(out, n, "SHA256:%.*s", k, (char *)b64) < (int)n ? 0 : -1;
 }
 
 static int key_type_bits(int t)
@@ -660,7 +655,7 @@ int ssh_mkdirs(struct ssh *s, const char *path, struct err *e)
     LIBSSH2_SFTP *sftp = sftp_of(s, e);
     if (!sftp)
         return -1;
-    char *p = xstrdup(path);
+    char *p = ssh_sftp_path(s->h, path);
     for (char *c = p + 1;; c++) {
         if (*c == '/' || *c == '\0') {
             char keep = *c;
@@ -682,7 +677,8 @@ int ssh_mkdirs(struct ssh *s, const char *path, struct err *e)
     return 0;
 }
 
-int ssh_rename(struct ssh *s, const char *from, const char *to, struct err *e)
+/* Paths as SFTP names them (ssh_sftp_path done). */
+static int rename_raw(struct ssh *s, const char *from, const char *to, struct err *e)
 {
     LIBSSH2_SFTP *sftp = sftp_of(s, e);
     if (!sftp)
@@ -699,12 +695,22 @@ int ssh_rename(struct ssh *s, const char *from, const char *to, struct err *e)
     return 0;
 }
 
-static int put_bytes(struct ssh *s, const char *data, size_t len, FILE *from, const char *remote,
-                     long mode, struct err *e)
+int ssh_rename(struct ssh *s, const char *from, const char *to, struct err *e)
+{
+    char *a = ssh_sftp_path(s->h, from), *b = ssh_sftp_path(s->h, to);
+    int rc = rename_raw(s, a, b, e);
+    free(a);
+    free(b);
+    return rc;
+}
+
+static int put_bytes(struct ssh *s, const char *data, size_t len, FILE *from,
+                     const char *remote_path, long mode, struct err *e)
 {
     LIBSSH2_SFTP *sftp = sftp_of(s, e);
     if (!sftp)
         return -1;
+    char *remote = ssh_sftp_path(s->h, remote_path);
     char *tmp = xasprintf("%s.tmp-%d", remote, (int)getpid());
     LIBSSH2_SFTP_HANDLE *f = libssh2_sftp_open(sftp, tmp, LIBSSH2_FXF_WRITE |
                                                LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, mode);
@@ -744,9 +750,10 @@ static int put_bytes(struct ssh *s, const char *data, size_t len, FILE *from, co
         err_set(e, 1, "%s: closing %s failed", s->h->name, tmp);
         goto out;
     }
-    rc = ssh_rename(s, tmp, remote, e);
+    rc = rename_raw(s, tmp, remote, e);
 out:
     free(tmp);
+    free(remote);
     return rc;
 }
 
@@ -950,6 +957,47 @@ out:
     return rc;
 }
 
+/* A folder's files into a new folder WORKDIR/wheels/NAME.tmp-PID (the
+ * agent deletes it when it has built from it). */
+static int ssh_put_dir(struct tconn *tc, const char *dir, const char *name, char **remote,
+                       struct err *e)
+{
+    struct ssh_conn *c = (struct ssh_conn *)tc;
+    if (!c->s)
+        return err_set(e, 1, "%s: not connected", c->h->name);
+    DIR *d = opendir(dir);
+    if (!d)
+        return err_set(e, 1, "%s: %s", dir, strerror(errno));
+    char *rdir = xasprintf("%s/wheels/%s.tmp-%d", home_of(c->h), name, (int)getpid());
+    int rc = ssh_mkdirs(c->s, rdir, e), files = 0;
+    unsigned long long bytes = 0;
+    double t0 = clock_now();
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *local = xasprintf("%s/%s", dir, de->d_name);
+        char *dest = xasprintf("%s/%s", rdir, de->d_name);
+        struct stat st;
+        if (stat(local, &st) == 0 && S_ISREG(st.st_mode)) {
+            rc = ssh_put(c->s, local, dest, 0644, e);
+            bytes += (unsigned long long)st.st_size;
+            files++;
+        }
+        free(local);
+        free(dest);
+    }
+    closedir(d);
+    if (rc < 0) {
+        free(rdir);
+        return -1;
+    }
+    info("%s: pushed %d wheels (%llu MiB) in %.1f s", c->h->name, files, bytes >> 20,
+         clock_now() - t0);
+    *remote = rdir;
+    return 0;
+}
+
 static int ssh_connect(const struct host_cfg *h, const struct cfg *cf, struct tconn **out,
                        struct err *e)
 {
@@ -1097,6 +1145,7 @@ const struct transport transport_ssh = {
     .on_controller = 0,
     .connect = ssh_connect,
     .ensure_bundle = ssh_ensure_bundle,
+    .put_dir = ssh_put_dir,
     .exec = ssh_exec,
     .start_agent = ssh_start_agent,
     .read = ssh_read_op,

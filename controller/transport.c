@@ -175,38 +175,47 @@ enum transport_end transport_records(struct host_link *l, int replay, long *next
     return end;
 }
 
+int transport_run(struct host_link *l, char *const *args, size_t out_cap, char **out,
+                  struct err *e)
+{
+    *out = NULL;
+    if (transport_exec(l, args, NULL, e) < 0)
+        return -1;
+    struct buf b;
+    buf_init(&b, out_cap);
+    long n;
+    int over = 0, rc = -1;
+    while ((n = l->t->read(l->c, l->rbuf, sizeof l->rbuf, e)) > 0)
+        if (!over && buf_add(&b, l->rbuf, (size_t)n) < 0)
+            over = 1;
+    int status;
+    char tail[512];
+    transport_finish(l, &status, tail, sizeof tail);
+    if (n < 0) {
+        /* e already says what broke */
+    } else if (over) {
+        err_set(e, 1, "%s: the agent's output is over %zu bytes", l->h->name, out_cap);
+    } else if (status != 0) {
+        err_set(e, 1, "%s: agent exited with status %d%s%s", l->h->name, status,
+                tail[0] ? ": " : "", tail);
+    } else {
+        *out = buf_detach(&b);
+        if (!*out)
+            *out = xstrdup("");
+        rc = 0;
+    }
+    buf_free(&b);
+    return rc;
+}
+
 int transport_agent_output(const struct host_cfg *h, const struct cfg *c, char *const *args,
                            size_t out_cap, char **out, struct err *e)
 {
     struct host_link l;
     int rc = -1;
     *out = NULL;
-    if (transport_open(&l, h, c, e) < 0 || transport_ensure_bundle(&l, e) < 0 ||
-        transport_exec(&l, args, NULL, e) < 0)
-        goto out;
-    struct buf b;
-    buf_init(&b, out_cap);
-    long n;
-    int over = 0;
-    while ((n = l.t->read(l.c, l.rbuf, sizeof l.rbuf, e)) > 0)
-        if (!over && buf_add(&b, l.rbuf, (size_t)n) < 0)
-            over = 1;
-    int status;
-    char tail[512];
-    transport_finish(&l, &status, tail, sizeof tail);
-    if (n < 0) {
-        /* e already says what broke */
-    } else if (over) {
-        err_set(e, 1, "%s: the agent's output is over %zu bytes", h->name, out_cap);
-    } else if (status != 0) {
-        err_set(e, 1, "%s: agent exited with status %d%s%s", h->name, status,
-                tail[0] ? ": " : "", tail);
-    } else {
-        *out = buf_detach(&b);
-        rc = 0;
-    }
-    buf_free(&b);
-out:
+    if (transport_open(&l, h, c, e) == 0 && transport_ensure_bundle(&l, e) == 0)
+        rc = transport_run(&l, args, out_cap, out, e);
     transport_close(&l);
     return rc;
 }

@@ -16,6 +16,9 @@
  * sweep (sweep-host.c) drives every host the same way:
  *
  *     connect -> ensure_bundle
+ *       [the plan runs NumPy, Polars or DuckDB: the host's Python environment
+ *        provisioned (pyenv.c: exec "pyenv --check", put_dir of the wheels,
+ *        exec "pyenv --wheels DIR")]
  *       [resume: exec "tail --sweep U --from 0", records replayed]
  *     -> start_agent(plan) -> records ... done
  *       (a dropped stream: follow(from the next seq), retried with backoff
@@ -55,6 +58,12 @@ struct transport {
      * verified; pushed when absent or broken; built there for a kind of
      * host the controller has no binaries for). NULL: nothing to do. */
     int (*ensure_bundle)(struct tconn *c, struct err *e);
+    /* Puts the files of the local folder dir in a new folder on the host,
+     * under its workdir and named after name, for the agent to read; the
+     * folder's path there (caller frees). NULL: the agent reads dir itself
+     * (on_controller). */
+    int (*put_dir)(struct tconn *c, const char *dir, const char *name, char **remote,
+                   struct err *e);
     /* Starts `hotpath-agent ARGS...` with in (NULL: nothing) on its stdin;
      * its stdout becomes the stream. */
     int (*exec)(struct tconn *c, char *const *args, const char *in, struct err *e);
@@ -132,9 +141,14 @@ enum transport_end {
 enum transport_end transport_records(struct host_link *l, int replay, long *next_seq,
                                      transport_record_fn fn, void *ctx, struct err *e);
 
-/* Runs `hotpath-agent ARGS` on the host (its bundle made sure of first) to
- * its end: all of its stdout in *out (up to out_cap). 0 when it exited 0;
- * else -1 with e saying why (the status and the tail of its stderr). */
+/* `hotpath-agent ARGS` on an open link (bundle made sure of) run to its end:
+ * its stdout in *out (up to out_cap); 0 when it exited 0, else -1 with e
+ * saying why (the status and the tail of its stderr). */
+int transport_run(struct host_link *l, char *const *args, size_t out_cap, char **out,
+                  struct err *e);
+
+/* transport_run on a link of its own to the host, the bundle made sure of
+ * first. */
 int transport_agent_output(const struct host_cfg *h, const struct cfg *c, char *const *args,
                            size_t out_cap, char **out, struct err *e);
 

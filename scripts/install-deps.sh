@@ -5,12 +5,14 @@
 # tests use (Chromium for the report screenshot, OpenSSL for a test CA,
 # clang, an arm64 cross gcc with qemu-user to run what it builds, zig's clang
 # from PyPI for the macOS cross-builds, in ~/.cache/hotpath/zig-venv, and
-# debootstrap with binfmt-support for the SSH lab's arm64 host).
+# debootstrap with binfmt-support for the SSH lab's arm64 host, and the
+# pinned wheels of requirements.txt in ~/.cache/hotpath/wheels/test-index
+# for the SSH lab's Python environment test).
 # With --bench, also hyperfine (make bench checks the agent's clock with it).
 set -eu
 cd "$(dirname "$0")/.."
 
-PKGS="build-essential pkg-config libjansson-dev libssh2-1-dev libsqlite3-dev sqlite3
+PKGS="build-essential pkg-config libjansson-dev libssh2-1-dev libssl-dev libsqlite3-dev sqlite3
       libcurl4-openssl-dev gnuplot-nox python3-venv python3-pip openssh-server iproute2
       procps linux-perf"
 if [ "${1:-}" = "--bench" ]; then
@@ -51,5 +53,25 @@ if [ "${1:-}" = "--test" ]; then
                 -r tests/requirements-cross.txt >&2 &&
             cp tests/requirements-cross.txt "$zv/.requirements" ||
             echo "hotpath: zig not installed: the macOS cross-build test will be skipped" >&2
+    fi
+fi
+
+# The pinned wheels for this machine, the only package index the SSH lab's
+# controller sees (its hosts have no route anywhere): downloaded here, once
+# per requirements.txt, outside any namespace.
+if [ "${1:-}" = "--test" ]; then
+    wd=${HOME:-/root}/.cache/hotpath/wheels/test-index
+    if ! cmp -s requirements.txt "$wd/.requirements" 2>/dev/null; then
+        echo "hotpath: downloading the pinned wheels into $wd" >&2
+        rm -rf "$wd.tmp"
+        if .venv/bin/pip download -q --disable-pip-version-check --only-binary=:all: \
+                -r requirements.txt -d "$wd.tmp" >&2; then
+            cp requirements.txt "$wd.tmp/.requirements"
+            rm -rf "$wd"
+            mv "$wd.tmp" "$wd"
+        else
+            rm -rf "$wd.tmp"
+            echo "hotpath: the pinned wheels could not be downloaded: the Python environment lab test will be skipped" >&2
+        fi
     fi
 fi

@@ -540,3 +540,70 @@ TEST(test_ssh_quote)
           "glob, tilde, comment and history characters survive the shell as text");
     CHECK(access("/tmp/hp-quote-pwned", F_OK) != 0, "no quoted word made the shell run a command");
 }
+
+/* A command wrapped for cmd.exe: nothing cmd.exe or wsl.exe reads
+ * specially, and sh on the far side runs exactly the command. */
+static int wrapped_runs(const char *posix_cmd, const char *want)
+{
+    struct buf w;
+    buf_init(&w, 1 << 16);
+    ssh_wrap_cmd(&w, posix_cmd);
+    int ok = strncmp(w.data, "sh -c \"echo ", 12) == 0 &&
+             strspn(w.data + 12, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                 "0123456789+/=") == strlen(w.data) - 12 - 18 &&
+             !strcmp(w.data + strlen(w.data) - 18, " | base64 -d | sh\"");
+    FILE *p = ok ? popen(w.data, "r") : NULL;
+    char out[512] = "";
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = '\0';
+    ok = p && pclose(p) == 0 && strcmp(out, want) == 0;
+    buf_free(&w);
+    return ok;
+}
+
+TEST(test_ssh_cmd)
+{
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    CHECK(ssh_cmd_word(&b, "wsl.exe") == 0 && !strcmp(b.data, "wsl.exe"),
+          "a plain cmd.exe word is written bare");
+    buf_reset(&b);
+    CHECK(ssh_cmd_word(&b, "C:\\Program Files\\WSL\\wsl.exe") == 0 &&
+          !strcmp(b.data, "\"C:\\Program Files\\WSL\\wsl.exe\""),
+          "a cmd.exe word with a space is written in double quotes");
+    buf_reset(&b);
+    CHECK(ssh_cmd_word(&b, "a&b") == 0 && !strcmp(b.data, "\"a&b\""),
+          "cmd.exe's own & is quoted");
+    CHECK(ssh_cmd_word(&b, "%PATH%") < 0, "a word cmd.exe would expand (%VAR%) is refused");
+    CHECK(ssh_cmd_word(&b, "say\"hi") < 0, "a word with a double quote is refused");
+    CHECK(ssh_cmd_word(&b, "") < 0, "an empty word is refused");
+    buf_free(&b);
+    CHECK(wrapped_runs("printf %s a", "a"), "a command without base64 padding runs as it is");
+    CHECK(wrapped_runs("printf %s ab", "ab"), "a command with one '=' of padding runs as it is");
+    CHECK(wrapped_runs("printf '%s|' 'x & y' \"%PATH%\" '<>^'", "x & y|%PATH%|<>^|"),
+          "&, %VAR%, <, > and ^ reach sh untouched");
+    CHECK(wrapped_runs("printf '%s' 'it'\\''s'", "it's"), "POSIX quoting reaches sh untouched");
+
+    struct host_cfg h = {.name = "w", .exec_prefix = "wsl.exe -d Fedora --",
+                         .exec_shell = "cmd", .workdir = "/mnt/c/Users/me/hp",
+                         .sftp_workdir = "C:/Users/me/hp"};
+    char *argv[] = {"/mnt/c/Users/me/hp/bin/hotpath-agent", "probe", NULL};
+    char *c = ssh_command(&h, argv);
+    CHECK(!strncmp(c, "wsl.exe -d Fedora -- sh -c \"echo ", 33) &&
+          strspn(c + 33, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") ==
+          strlen(c) - 33 - 18,
+          "exec_shell cmd: the prefix as cmd.exe words, then the command as base64 only");
+    free(c);
+    c = ssh_sftp_path(&h, "/mnt/c/Users/me/hp/bundles/x");
+    CHECK(!strcmp(c, "C:/Users/me/hp/bundles/x"),
+          "a path under workdir is named by sftp_workdir for SFTP");
+    free(c);
+    c = ssh_sftp_path(&h, "/mnt/c/Users/me/hpx/y");
+    CHECK(!strcmp(c, "/mnt/c/Users/me/hpx/y"),
+          "a path that only starts with the workdir's letters is left as it is");
+    free(c);
+    h.sftp_workdir = NULL;
+    c = ssh_sftp_path(&h, "/mnt/c/Users/me/hp/bundles/x");
+    CHECK(!strcmp(c, "/mnt/c/Users/me/hp/bundles/x"), "without sftp_workdir paths are as they are");
+    free(c);
+}
