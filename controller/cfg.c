@@ -18,7 +18,8 @@ static const char *const sweep_keys[] = {"profile", "seed", "sizes", "tasks", "e
 static const char *const host_keys[] = {"name", "transport", "address", "port", "user",
                                         "identity", "known_hosts", "host_key", "jump",
                                         "exec_prefix", "exec_shell", "workdir", "sftp_workdir",
-                                        "python", "python_env", "passphrase_env", "lost_after_s", "connect_timeout_s", "comment", NULL};
+                                        "python", "python_env", "passphrase_env", "lost_after_s",
+                                        "connect_timeout_s", "comment", NULL};
 static const char *const top_keys[] = {"sweep", "hosts", "comment", NULL};
 static const char *const engine_keys[] = {"name", "argv", "tasks", "needs", "library",
                                           "comment", NULL};

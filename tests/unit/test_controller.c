@@ -604,6 +604,7 @@ TEST(test_ssh_cmd)
     free(c);
     h.sftp_workdir = NULL;
     c = ssh_sftp_path(&h, "/mnt/c/Users/me/hp/bundles/x");
-    CHECK(!strcmp(c, "/mnt/c/Users/me/hp/bundles/x"), "without sftp_workdir paths are as they are");
+    CHECK(!strcmp(c, "/mnt/c/Users/me/hp/bundles/x"),
+          "without sftp_workdir paths are as they are");
     free(c);
 }

@@ -102,8 +102,9 @@ static const char plan_json[] =
 TEST(test_pyenv_plan)
 {
     struct host_cfg h = {.name = "h", .python_env = "index"};
-    struct fake f = {.check = "{\"state\": \"ready\", \"python\": \"/w/pyenv/cp311-ab/bin/python\","
-                              " \"env\": \"/w/pyenv/cp311-ab\", \"packages\": {\"numpy\": \"2.3.5\"}}"};
+    struct fake f = {.check = "{\"state\": \"ready\", "
+                              "\"python\": \"/w/pyenv/cp311-ab/bin/python\", "
+                              "\"env\": \"/w/pyenv/cp311-ab\", \"packages\": {\"numpy\": \"2.3.5\"}}"};
     struct pyenv_io io = {.ctx = &f, .agent = fake_agent};
     json_t *plan = json_loads(plan_json, 0, NULL);
     CHECK(pyenv_plan(&h, &io, plan) == 0 && f.builds == 0 &&
