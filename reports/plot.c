@@ -7,12 +7,17 @@
 #include "../common/xmalloc.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* One colour per engine, the same in every chart and every report: the
@@ -141,57 +146,12 @@ static void outputs(struct buf *s, const struct plot_chart *c, const char *body)
 
 /* ---- drawing: the gnuplot processes ---- */
 
-/* A chart whose script and data are written, to be drawn. */
-struct plot_job {
-    char *dir, *name;
-    size_t cost;                /* its script and data, in bytes: how long it draws */
-};
-
-struct plot_batch {
-    struct plot_job *jobs;
-    size_t n, cap;
-};
-
-struct plot_batch *plot_batch_new(void)
-{
-    return xcalloc(1, sizeof(struct plot_batch));
-}
-
-static void batch_clear(struct plot_batch *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        free(b->jobs[i].dir);
-        free(b->jobs[i].name);
-    }
-    b->n = 0;
-}
-
-void plot_batch_free(struct plot_batch *b)
-{
-    if (!b)
-        return;
-    batch_clear(b);
-    free(b->jobs);
-    free(b);
-}
-
 /* Each gnuplot process says, after every chart, which one it drew and
  * gnuplot's error number, on stderr, where its error messages go too: what
  * it printed between two marks is about the chart of the second. */
 #define DRAWN_MARK "hotpath-chart-drawn"
-
-/* One gnuplot process drawing its share of one folder's charts, one after
- * another, each from a fresh session (as if each had a process of its
- * own). It reads only `load` lines on stdin; the charts are their files. */
-struct plot_worker {
-    const struct plot_batch *b;
-    const char *dir;
-    size_t *jobs, n;            /* indices into b->jobs, in the order queued */
-    size_t cost;
-    int started;                /* proc_run ran it */
-    struct proc_result r;
-    struct err e;
-};
+#define PLOT_PROCS_MAX 8
+#define PLOT_ERR_CAP ((size_t)1 << 20)
 
 /* What a chart may leave behind, undone, so the next one draws as it does
  * from a process of its own (byte for byte): settings and variables (reset
@@ -203,28 +163,207 @@ static const char fresh_session[] =
     "set terminal svg\nset output '/dev/null'\nset multiplot\nunset multiplot\nunset output\n"
     "reset session\nreset errors\n";
 
-static void *worker_run(void *arg)
+/* A chart whose script and data are written, handed to a gnuplot. */
+struct plot_job {
+    char *dir, *name;
+    size_t cost;                /* its script and data, in bytes: how long it draws */
+};
+
+/* One gnuplot process, started with the batch's first charts and fed each
+ * chart given to it as it comes (a `load` line on stdin), so it draws
+ * while the report goes on; a thread of its own reads what it prints. */
+struct plot_worker {
+    struct proc_child ch;
+    int started, exec_errno;
+    char start_err[512];
+    size_t *jobs, n, cap;       /* indices into the batch's jobs, in the order given */
+    size_t cost;                /* of every chart given to it */
+    pthread_t reader;
+    int reading;
+    pthread_mutex_t lock;       /* the fields below, shared with the reader */
+    struct buf err;
+    size_t scanned, drawn_cost; /* err read so far for marks; cost of the charts marked */
+    int err_truncated;
+    double deadline;            /* once its input is closed; 0: none yet */
+    int status, reaped, timed_out;
+};
+
+struct plot_batch {
+    struct plot_job *jobs;
+    size_t n, cap;
+    struct plot_worker w[PLOT_PROCS_MAX];
+    size_t nw, max_w;
+};
+
+struct plot_batch *plot_batch_new(void)
 {
-    struct plot_worker *w = arg;
+    struct plot_batch *b = xcalloc(1, sizeof *b);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    b->max_w = cores > 1 ? (size_t)cores : 1;
+    b->max_w = b->max_w > PLOT_PROCS_MAX ? PLOT_PROCS_MAX : b->max_w;
+    return b;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The marks in err not yet seen: each adds its chart's cost to drawn_cost. */
+static void scan_marks(struct plot_worker *w, const struct plot_batch *b)
+{
+    const char *p = w->err.data ? w->err.data + w->scanned : NULL;
+    while (p && p < w->err.data + w->err.len) {
+        const char *eol = memchr(p, '\n', (size_t)(w->err.data + w->err.len - p));
+        if (!eol)
+            break;
+        size_t k;
+        if (!strncmp(p, DRAWN_MARK " ", sizeof DRAWN_MARK) &&
+            sscanf(p + sizeof DRAWN_MARK, "%zu", &k) == 1 && k < w->n)
+            w->drawn_cost += b->jobs[w->jobs[k]].cost;
+        p = eol + 1;
+        w->scanned = (size_t)(p - w->err.data);
+    }
+}
+
+struct reader_arg {
+    struct plot_worker *w;
+    const struct plot_batch *b;
+};
+
+/* The reader: stdout drained, stderr kept (up to a cap) and scanned for
+ * marks, the timeout enforced once the input is closed (SIGTERM to the
+ * group, SIGKILL a second later), the process reaped. */
+static void *worker_read(void *arg)
+{
+    struct reader_arg *ra = arg;
+    struct plot_worker *w = ra->w;
+    int fds[2] = {w->ch.out, w->ch.err};
+    double kill_at = 0;
+    while (fds[0] >= 0 || fds[1] >= 0) {
+        struct pollfd p[2];
+        int np = 0;
+        for (int i = 0; i < 2; i++)
+            if (fds[i] >= 0)
+                p[np++] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+        int n = poll(p, (nfds_t)np, 100);
+        if (n < 0 && errno != EINTR)
+            break;
+        pthread_mutex_lock(&w->lock);
+        double t = now_s(), deadline = w->deadline;
+        if (deadline > 0 && t > deadline && !w->timed_out) {
+            w->timed_out = 1;
+            kill(-w->ch.pid, SIGTERM);
+            kill_at = t + 1;
+        }
+        if (kill_at && t > kill_at) {
+            kill(-w->ch.pid, SIGKILL);
+            kill_at = 0;
+        }
+        for (int i = 0; i < np && n > 0; i++) {
+            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char chunk[16384];
+            ssize_t got = read(p[i].fd, chunk, sizeof chunk);
+            if (got < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            int *fd = p[i].fd == fds[0] ? &fds[0] : &fds[1];
+            if (got <= 0) {
+                close(*fd);
+                *fd = -1;
+            } else if (fd == &fds[1]) {
+                size_t keep = w->err.len < PLOT_ERR_CAP ? PLOT_ERR_CAP - w->err.len : 0;
+                if ((size_t)got > keep)
+                    w->err_truncated = 1;
+                buf_add(&w->err, chunk, (size_t)got < keep ? (size_t)got : keep);
+                scan_marks(w, ra->b);
+            }
+        }
+        pthread_mutex_unlock(&w->lock);
+    }
+    int status = 0;
+    proc_wait(w->ch.pid, &status);
+    kill(-w->ch.pid, SIGKILL);      /* whatever else of its group is left */
+    pthread_mutex_lock(&w->lock);
+    w->status = status;
+    w->reaped = 1;
+    pthread_mutex_unlock(&w->lock);
+    free(ra);
+    return NULL;
+}
+
+static int worker_start(struct plot_batch *b, struct plot_worker *w)
+{
+    pthread_mutex_init(&w->lock, NULL);
+    buf_init(&w->err, PLOT_ERR_CAP + 1);
+    buf_add(&w->err, "", 0);
+    char *argv[] = {"gnuplot", NULL};
+    struct proc_spawn_opts o = {.argv = argv, .in = PROC_PIPE, .out = PROC_PIPE,
+                                .err = PROC_PIPE, .new_group = 1};
+    struct err e = {0};
+    if (proc_spawn(&o, &w->ch, &w->exec_errno, &e) < 0) {
+        snprintf(w->start_err, sizeof w->start_err, "%s", e.msg);
+        return -1;
+    }
+    w->started = 1;
+    struct reader_arg *ra = xmalloc(sizeof *ra);
+    *ra = (struct reader_arg){w, b};
+    w->reading = pthread_create(&w->reader, NULL, worker_read, ra) == 0;
+    if (!w->reading) {          /* no thread: no charts for it; it ends at once */
+        close(w->ch.in);
+        w->ch.in = -1;
+        worker_read(ra);
+    }
+    return 0;
+}
+
+/* Gives job j to the worker with the least left to draw, starting one more
+ * gnuplot (up to one per core) while every one started has work. */
+static void batch_give(struct plot_batch *b, size_t j)
+{
+    struct plot_worker *w = NULL;
+    size_t least = SIZE_MAX;
+    for (size_t i = 0; i < b->nw; i++) {
+        pthread_mutex_lock(&b->w[i].lock);
+        size_t left = b->w[i].cost - b->w[i].drawn_cost;
+        pthread_mutex_unlock(&b->w[i].lock);
+        if (left < least)
+            least = left, w = &b->w[i];
+    }
+    if ((!w || least > 0) && b->nw < b->max_w) {
+        w = &b->w[b->nw++];
+        worker_start(b, w);
+    }
+    pthread_mutex_lock(&w->lock);
+    if (w->n == w->cap)
+        w->jobs = xrealloc(w->jobs, (w->cap = w->cap ? w->cap * 2 : 16) * sizeof *w->jobs);
+    size_t k = w->n++;
+    w->jobs[k] = j;
+    w->cost += b->jobs[j].cost;
+    pthread_mutex_unlock(&w->lock);
+    if (!w->started || w->ch.in < 0)
+        return;
     struct buf in;
     buf_init(&in, REPORT_TEXT_MAX);
-    for (size_t i = 0; i < w->n; i++) {
-        buf_puts(&in, "load '");
-        for (const char *p = w->b->jobs[w->jobs[i]].name; *p; p++)
-            if (*p == '\'')
-                buf_puts(&in, "''");       /* a quote, in a gnuplot '...' string */
-            else
-                buf_add(&in, p, 1);
-        buf_printf(&in, ".gp'\nprint sprintf('" DRAWN_MARK " %zu %%d', GPVAL_ERRNO)\n%s", i,
-                   fresh_session);
-    }
-    char *argv[] = {"gnuplot", NULL};
-    struct proc_opts o = {.argv = argv, .dir = w->dir, .timeout_s = 60.0 * (double)w->n,
-                          .grace_s = 1, .out_cap = 65536, .err_cap = (size_t)1 << 20,
-                          .in = in.data};
-    w->started = proc_run(&o, &w->r, &w->e) == 0;
+    buf_puts(&in, "cd '");
+    for (const char *p = b->jobs[j].dir; *p; p++)
+        if (*p == '\'')
+            buf_puts(&in, "''");       /* a quote, in a gnuplot '...' string */
+        else
+            buf_add(&in, p, 1);
+    buf_puts(&in, "'\nload '");
+    for (const char *p = b->jobs[j].name; *p; p++)
+        if (*p == '\'')
+            buf_puts(&in, "''");
+        else
+            buf_add(&in, p, 1);
+    buf_printf(&in, ".gp'\nprint sprintf('" DRAWN_MARK " %zu %%d', GPVAL_ERRNO)\n%s", k,
+               fresh_session);
+    /* A gnuplot that is gone is seen by its missing marks. */
+    proc_write_all(w->ch.in, in.data, in.len);
     buf_free(&in);
-    return NULL;
 }
 
 /* The first of w's charts that was not drawn (w->n when all were), what
@@ -234,7 +373,7 @@ static size_t worker_failure(const struct plot_worker *w, const char **why, size
                              int *ended)
 {
     *ended = 1;
-    const char *p = w->r.err.data ? w->r.err.data : "", *section = p;
+    const char *p = w->err.data ? w->err.data : "", *section = p;
     size_t next = 0;
     while (*p) {
         const char *eol = strchr(p, '\n');
@@ -259,146 +398,113 @@ static size_t worker_failure(const struct plot_worker *w, const char **why, size
     return next < w->n ? next : w->n;
 }
 
-struct job_cost {
-    size_t cost, index;
-};
-
-static int cost_desc(const void *a, const void *b)
+/* Every input closed (each gnuplot ends after its last chart), then each
+ * waited for, with 60 s a chart from now. */
+static void batch_finish(struct plot_batch *b)
 {
-    const struct job_cost *x = a, *y = b;
-    if (x->cost != y->cost)
-        return x->cost < y->cost ? 1 : -1;
-    return x->index < y->index ? -1 : x->index > y->index;
+    for (size_t i = 0; i < b->nw; i++) {
+        struct plot_worker *w = &b->w[i];
+        pthread_mutex_lock(&w->lock);
+        w->deadline = now_s() + 60.0 * (double)(w->n ? w->n : 1);
+        pthread_mutex_unlock(&w->lock);
+        if (w->started && w->ch.in >= 0) {
+            close(w->ch.in);
+            w->ch.in = -1;
+        }
+    }
+    for (size_t i = 0; i < b->nw; i++)
+        if (b->w[i].reading) {
+            pthread_join(b->w[i].reader, NULL);
+            b->w[i].reading = 0;
+        }
 }
 
-static int index_asc(const void *a, const void *b)
+static void batch_clear(struct plot_batch *b)
 {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return x < y ? -1 : x > y;
+    batch_finish(b);
+    for (size_t i = 0; i < b->nw; i++) {
+        struct plot_worker *w = &b->w[i];
+        buf_free(&w->err);
+        free(w->jobs);
+        pthread_mutex_destroy(&w->lock);
+        memset(w, 0, sizeof *w);
+    }
+    b->nw = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->jobs[i].dir);
+        free(b->jobs[i].name);
+    }
+    b->n = 0;
 }
 
-#define PLOT_PROCS_MAX 8
-
-/* Draws the charts idx[0..n) of one folder: one gnuplot process per core
- * (up to PLOT_PROCS_MAX), the largest charts shared out first, each to the
- * process with the least to draw. On failure, the first chart (in the
- * order queued) that was not drawn is named. */
-static int draw_folder(const struct plot_batch *b, const char *dir, size_t *idx, size_t n,
-                       struct err *e)
+void plot_batch_free(struct plot_batch *b)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nw = cores > 1 ? (size_t)cores : 1;
-    nw = nw > PLOT_PROCS_MAX ? PLOT_PROCS_MAX : nw;
-    nw = nw > n ? n : nw;
-    struct plot_worker *w = xcalloc(nw, sizeof *w);
-    for (size_t i = 0; i < nw; i++)
-        w[i] = (struct plot_worker){.b = b, .dir = dir, .jobs = xcalloc(n, sizeof(size_t))};
-    struct job_cost *by = xcalloc(n, sizeof *by);
-    for (size_t k = 0; k < n; k++)
-        by[k] = (struct job_cost){b->jobs[idx[k]].cost, idx[k]};
-    qsort(by, n, sizeof *by, cost_desc);
-    for (size_t k = 0; k < n; k++) {
-        struct plot_worker *least = &w[0];
-        for (size_t i = 1; i < nw; i++)
-            least = w[i].cost < least->cost ? &w[i] : least;
-        least->jobs[least->n++] = by[k].index;
-        least->cost += by[k].cost;
-    }
-    free(by);
-    pthread_t *th = xcalloc(nw, sizeof *th);
-    int *threaded = xcalloc(nw, sizeof *threaded);
-    for (size_t i = 0; i < nw; i++) {
-        qsort(w[i].jobs, w[i].n, sizeof(size_t), index_asc);
-        threaded[i] = i + 1 < nw && pthread_create(&th[i], NULL, worker_run, &w[i]) == 0;
-        if (!threaded[i])
-            worker_run(&w[i]);
-    }
-    for (size_t i = 0; i < nw; i++)
-        if (threaded[i])
-            pthread_join(th[i], NULL);
-    /* The first failure in the order the charts were queued. */
+    if (!b)
+        return;
+    batch_clear(b);
+    free(b->jobs);
+    free(b);
+}
+
+int plot_batch_run(struct plot_batch *b, struct err *e)
+{
+    batch_finish(b);
     int rc = 0;
-    size_t worst = SIZE_MAX;
-    for (size_t i = 0; i < nw && rc == 0; i++) {
-        if (!w[i].started)
-            rc = err_set(e, 1, "%s", w[i].e.msg);
-        else if (w[i].r.exec_errno)
+    for (size_t i = 0; i < b->nw && rc == 0; i++) {
+        if (b->w[i].exec_errno)
             rc = err_set(e, 1, "cannot run gnuplot: %s (install gnuplot-nox)",
-                         strerror(w[i].r.exec_errno));
+                         strerror(b->w[i].exec_errno));
+        else if (!b->w[i].started)
+            rc = err_set(e, 1, "%s", b->w[i].start_err);
     }
-    for (size_t i = 0; i < nw && rc == 0; i++) {
+    /* The first failure in the order the charts were queued. */
+    size_t worst = SIZE_MAX;
+    for (size_t i = 0; i < b->nw && rc == 0; i++) {
         const char *why;
         size_t len;
         int ended;
-        size_t k = worker_failure(&w[i], &why, &len, &ended);
-        if (k < w[i].n && w[i].jobs[k] < worst)
-            worst = w[i].jobs[k];
+        size_t k = worker_failure(&b->w[i], &why, &len, &ended);
+        if (k < b->w[i].n && b->w[i].jobs[k] < worst)
+            worst = b->w[i].jobs[k];
     }
-    for (size_t i = 0; i < nw && rc == 0 && worst != SIZE_MAX; i++) {
-        const struct proc_result *r = &w[i].r;
+    for (size_t i = 0; i < b->nw && rc == 0 && worst != SIZE_MAX; i++) {
+        const struct plot_worker *w = &b->w[i];
         const char *why;
         size_t len;
         int ended;
-        size_t k = worker_failure(&w[i], &why, &len, &ended);
-        if (k == w[i].n || w[i].jobs[k] != worst)
+        size_t k = worker_failure(w, &why, &len, &ended);
+        if (k == w->n || w->jobs[k] != worst)
             continue;
         while (len && (*why == ' ' || *why == '\n'))
             why++, len--;
         while (len && (why[len - 1] == ' ' || why[len - 1] == '\n'))
             len--;
         int shown = len > 300 ? 300 : (int)len;
-        if (!ended && r->timed_out)
-            rc = err_set(e, 1, "gnuplot timed out on %s/%s.gp", dir, b->jobs[worst].name);
-        else if (!ended && r->signaled)
-            rc = err_set(e, 1, "gnuplot was killed by signal %d on %s/%s.gp%s%.*s", r->sig,
-                         dir, b->jobs[worst].name, shown ? ": " : "", shown, why);
+        const struct plot_job *j = &b->jobs[worst];
+        if (!ended && w->timed_out)
+            rc = err_set(e, 1, "gnuplot timed out on %s/%s.gp", j->dir, j->name);
+        else if (!ended && WIFSIGNALED(w->status))
+            rc = err_set(e, 1, "gnuplot was killed by signal %d on %s/%s.gp%s%.*s",
+                         WTERMSIG(w->status), j->dir, j->name, shown ? ": " : "", shown, why);
         else
-            rc = err_set(e, 1, "gnuplot failed on %s/%s.gp: %.*s", dir, b->jobs[worst].name,
-                         shown, why);
+            rc = err_set(e, 1, "gnuplot failed on %s/%s.gp: %.*s", j->dir, j->name, shown,
+                         why);
     }
-    for (size_t i = 0; i < nw; i++) {
-        if (w[i].started)
-            proc_result_free(&w[i].r);
-        free(w[i].jobs);
-    }
-    free(w);
-    free(th);
-    free(threaded);
-    return rc;
-}
-
-int plot_batch_run(struct plot_batch *b, struct err *e)
-{
-    int rc = 0;
-    char *done = xcalloc(b->n + 1, 1);
-    size_t *idx = xcalloc(b->n + 1, sizeof *idx);
-    for (size_t first = 0; first < b->n && rc == 0; first++) {
-        if (done[first])
-            continue;
-        size_t n = 0;
-        for (size_t j = first; j < b->n; j++)
-            if (!done[j] && !strcmp(b->jobs[j].dir, b->jobs[first].dir)) {
-                done[j] = 1;
-                idx[n++] = j;
-            }
-        rc = draw_folder(b, b->jobs[first].dir, idx, n, e);
-    }
-    free(idx);
-    free(done);
     batch_clear(b);
     return rc;
 }
 
 /* Writes the data file and the script (the chart once per format), and
- * draws it, or queues it on c->batch; frees both buffers. */
+ * gives it to a gnuplot of c->batch, or draws it now; frees both buffers. */
 static int render(const struct plot_chart *c, struct buf *data, struct buf *body, struct err *e)
 {
     struct buf script;
     buf_init(&script, REPORT_TEXT_MAX);
     outputs(&script, c, body->data);
     int rc = 0;
-    if (strpbrk(c->name, "\n\r"))
-        rc = err_set(e, 1, "%s: a chart name has no line break", c->dir);
+    if (strpbrk(c->name, "\n\r") || strpbrk(c->dir, "\n\r"))
+        rc = err_set(e, 1, "%s/%s: a chart's folder and name have no line break", c->dir,
+                     c->name);
     if (rc == 0)
         rc = write_file(c->dir, c->name, "dat", data, e);
     if (rc == 0)
@@ -407,8 +513,10 @@ static int render(const struct plot_chart *c, struct buf *data, struct buf *body
         struct plot_batch *b = c->batch ? c->batch : plot_batch_new();
         if (b->n == b->cap)
             b->jobs = xrealloc(b->jobs, (b->cap = b->cap ? b->cap * 2 : 32) * sizeof *b->jobs);
-        b->jobs[b->n++] = (struct plot_job){xstrdup(c->dir), xstrdup(c->name),
+        char *dir = realpath(c->dir, NULL);
+        b->jobs[b->n++] = (struct plot_job){dir ? dir : xstrdup(c->dir), xstrdup(c->name),
                                             script.len + data->len};
+        batch_give(b, b->n - 1);
         if (!c->batch) {
             rc = plot_batch_run(b, e);
             plot_batch_free(b);

@@ -24,11 +24,12 @@ struct plot_chart {
     struct plot_batch *batch;   /* queued there (plot_batch_run draws it), or NULL: drawn now */
 };
 
-/* Charts drawn together: the plot_* calls of charts that name a batch
- * write their script and data and return; plot_batch_run then draws every
- * chart queued, with one gnuplot process per core, each drawing its share
- * one chart after another. An error names the first chart (in the order
- * queued) that could not be drawn; the others are drawn all the same. */
+/* Charts drawn together: the plot_* call of a chart that names a batch
+ * writes its script and data and hands it to one of the batch's gnuplot
+ * processes (one per core, started as charts come, each drawing one chart
+ * after another while the caller goes on); plot_batch_run waits for them.
+ * An error names the first chart (in the order given) that could not be
+ * drawn; the others are drawn all the same. */
 struct plot_batch;
 struct plot_batch *plot_batch_new(void);
 int plot_batch_run(struct plot_batch *b, struct err *e);    /* and empties it */
