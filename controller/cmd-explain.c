@@ -5,6 +5,7 @@
 #include "cfg.h"
 #include "hotpath.h"
 #include "explain.h"
+#include "pyenv.h"
 #include "transport.h"
 #include "../common/err.h"
 #include "../common/sample.h"
@@ -121,10 +122,26 @@ static json_t *sample_here(const struct explain_opts *o)
 }
 
 /* The program run on a configured host by its agent, which sends back what
- * sample_run saw there. */
+ * sample_run saw there. The host's pinned Python environment (python_env,
+ * built there once, as a sweep builds it) is the program's python and
+ * brings py-spy; one that cannot be had is said, and the host's python
+ * runs it. */
 static json_t *sample_on_host(const struct explain_opts *o, const struct host_cfg *h,
                               const struct cfg *c)
 {
+    struct host_link l;
+    struct err e = {0};
+    if (transport_open(&l, h, c, &e) < 0 || transport_ensure_bundle(&l, &e) < 0)
+        die("explain: %s", e.msg);
+    struct pyenv_io io;
+    pyenv_link_io(&l, &io);
+    char *env_python = NULL;
+    int built = 0;
+    char env_error[sizeof e.msg] = "";
+    if (pyenv_provision(h, &io, &env_python, &built, &e) < 0)
+        snprintf(env_error, sizeof env_error, "%s", e.msg);
+    const char *python = env_python ? env_python : h->python;
+
     char rate[16], threads[16];
     snprintf(rate, sizeof rate, "%d", o->rate);
     snprintf(threads, sizeof threads, "%d", o->threads);
@@ -142,24 +159,29 @@ static json_t *sample_on_host(const struct explain_opts *o, const struct host_cf
     }
     if (o->subprocesses)
         args[k++] = "--subprocesses";
-    if (h->python) {
+    if (python) {
         args[k++] = "--python";
-        args[k++] = (char *)h->python;
+        args[k++] = (char *)python;
     }
     args[k++] = "--";
     for (size_t i = 0; i < n; i++)
         args[k++] = o->argv[i];
     char *out = NULL;
-    struct err e = {0};
-    if (transport_agent_output(h, c, args, HOST_OUT_CAP, &out, &e) < 0)
+    if (transport_run(&l, args, HOST_OUT_CAP, &out, &e) < 0)
         die("explain: %s", e.msg);
+    transport_close(&l);
     json_error_t je;
     json_t *res = json_loads(out, 0, &je);
     if (!json_is_object(res))
         die("explain: %s: the agent's answer is not a JSON object (line %d: %s)", h->name,
             je.line, je.text);
+    json_object_set_new(res, "python_env", json_string(h->python_env));
+    json_object_set_new(res, "pinned", json_boolean(env_python != NULL));
+    if (env_error[0])
+        json_object_set_new(res, "pyenv_error", json_string(env_error));
     free(out);
     free(args);
+    free(env_python);
     return res;
 }
 
@@ -189,12 +211,17 @@ static json_t *explain_result(json_t *res, const struct explain_opts *o, const c
         snprintf(where, sizeof where, " on %s", host);
     int python = json_is_true(json_object_get(res, "python"));
     const char *sampler = json_string_value(json_object_get(res, "sampler"));
+    if (python && json_is_string(json_object_get(res, "pyenv_error")))
+        note(notes, "the program ran with %s's own python, not the pinned environment: %s",
+             host, str(res, "pyenv_error"));
     if (python && json_is_null(json_object_get(res, "pyspy"))) {
         if (remote)
             note(notes, "py-spy not found on %s, so no Python lines: it comes with the pinned "
-                        "environment (requirements.txt) beside the host's python (its "
-                        "\"python\" key); else on %s `pip install py-spy==%s` for that python",
-                 host, host, PYSPY_PIN);
+                        "environment (requirements.txt), which hotpath builds there once "
+                        "unless the host's \"python_env\" is \"system\" (it is \"%s\"); "
+                        "else on %s `pip install py-spy==%s` for the python it ran with (%s)",
+                 host, str(res, "python_env"), host, PYSPY_PIN,
+                 *str(res, "interpreter") ? str(res, "interpreter") : "none found");
         else
             note(notes, "py-spy not found, so no Python lines: it comes with the pinned "
                         "environment (make deps); elsewhere `pip install py-spy==%s`, or set "

@@ -95,6 +95,18 @@ check "hosts: the environment is ready, with its versions and where" sh -c \
     "test \$(grep -c '^h[12] .* ok .* ready ' '$T/h2') = 2 &&
      test \$(grep -c 'python_env push, ready: .*numpy $(pins numpy), polars $(pins polars), .*duckdb $(pins duckdb), .*in .*/pyenv/cp' '$T/h2') = 2"
 
+# explain on such a host: the program's python is the host's environment,
+# sampled by the py-spy that came with it.
+ctl -c "$T/py.json" --db "$T/x.db" --json explain --host h1 --rate 250 -- \
+    python -c 'import numpy; [numpy.ones(20000).sum() for i in range(40000)]' \
+    >"$T/x.json" 2>"$T/x.err"
+check "explain --host runs the program with the host's pinned environment and its py-spy" \
+    "$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["host"] == "h1" and "/pyenv/cp" in d["interpreter"], d.get("interpreter")
+assert d["sampler"] == "py-spy" and d["samples"] > 0, d["notes"]
+assert any(l["name"] == "numpy" for l in d["libraries"]), d["libraries"]' "$T/x.json"
+
 # A host whose python cannot make an environment: hosts says why, and a
 # sweep runs its other engines, the library ones stored skipped with why.
 cat > "$T/bad.json" <<JSON

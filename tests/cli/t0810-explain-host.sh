@@ -108,7 +108,8 @@ run nocmd "$HP" -c "$T/local.json" --db "$DB" explain --host box -- no-such-prog
 check "a program the host does not have is named" \
     sh -c "[ \$(cat '$T/nocmd.rc') -ne 0 ] && grep -q 'no-such-program-x' '$T/nocmd.err'"
 
-# 5. An SSH host of the lab, with the bundle pushed there.
+# 5. An SSH host of the lab, with the bundle pushed there, its python as it is
+# (t0625 runs explain with a host's pinned environment).
 if ! lab_can_run; then
     skip "explain on an SSH host: this machine does not let the test create network namespaces"
     exit 0
@@ -116,8 +117,9 @@ fi
 trap 'lab_down; rm -rf "$T"' EXIT
 lab_up 1
 cat >"$T/lab.json" <<JSON
-{"hosts": [$(lab_host_json 1 ", \"python\": \"$T/env/bin/python\""),
-           $(lab_host_json 1 ", \"python\": \"$T/bare/bin/python\"" | sed 's/"name": "h1"/"name": "h1bare"/')]}
+{"hosts": [$(lab_host_json 1 ", \"python\": \"$T/env/bin/python\", \"python_env\": \"system\""),
+           $(lab_host_json 1 ", \"python\": \"$T/bare/bin/python\", \"python_env\": \"system\"" |
+             sed 's/"name": "h1"/"name": "h1bare"/')]}
 JSON
 if [ $have_pyspy = 1 ]; then
     run ssh lab_ctl "$HP" -c "$T/lab.json" --db "$DB" --json explain --host h1 --rate 250 -- \
@@ -138,4 +140,5 @@ fi
 run sshbare lab_ctl "$HP" -c "$T/lab.json" --db "$DB" --json explain --host h1bare -- \
     python -c pass
 expect "no py-spy on an SSH host: named, with how to get it" sshbare \
-    '"py-spy not found on h1bare" in notes and "pip install py-spy==" in notes'
+    '"py-spy not found on h1bare" in notes and "pip install py-spy==" in notes and
+     "python_env" in notes'
