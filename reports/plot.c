@@ -611,7 +611,7 @@ static void key_at(const struct layout *L, size_t i, double *x, double *y)
 
 /* The overlay's kinds of mark, each one block of the data file. */
 enum { OV_TITLE, OV_STRIP, OV_LEFT, OV_RIGHT, OV_CENTER, OV_YLABEL, OV_SWATCH, OV_HATCH,
-       OV_LINE, OV_DASH, OV_UP, OV_DOWN, OV_PAL, OV_N };
+       OV_LINE, OV_DASH, OV_UP, OV_DOWN, OV_PAL, OV_FLAG, OV_N };
 static const char *const ov_style[OV_N] = {
     "using 1:2:3 with labels center font ',14'",
     "using 1:2:3 with labels center font ',12'",
@@ -626,6 +626,7 @@ static const char *const ov_style[OV_N] = {
     "using 1:2 with points pt 9 ps 1.4 lc rgb '#000000'",
     "using 1:2 with points pt 11 ps 1.4 lc rgb '#000000'",
     "using 1:2:3:4:5 with boxxyerror fs solid 1 border lc rgb '#999999' fc palette",
+    "using 1:2 with points pt 3 ps 1.2 lw 1.5 lc rgb '#cc0000'",
 };
 
 struct overlay {
@@ -771,7 +772,10 @@ int plot_grouped(const struct plot_chart *c, const struct plot_frame *f,
                  const struct plot_item *it, size_t n, int boxes, struct err *e)
 {
     struct layout L;
-    layout_make(&L, f->npanels, f->nkey, f->note != NULL, 96, 200, 2, 0);
+    int flags = 0;
+    for (size_t i = 0; i < n; i++)
+        flags |= it[i].flagged;
+    layout_make(&L, f->npanels, f->nkey + (flags != 0), f->note != NULL, 96, 200, 2, 0);
     struct plot_chart cc = *c;
     cc.width = L.w;
     cc.height = L.h;
@@ -834,6 +838,20 @@ int plot_grouped(const struct plot_chart *c, const struct plot_frame *f,
         if (!any)
             buf_puts(&d, "NaN\tNaN\t1\n");
     }
+    for (int k = 0; k < np; k++) {
+        buf_printf(&d, "\n\n# panel %d, flagged cells (see the tables' [!KIND]): x\ty\n", k);
+        for (size_t i = 0; i < n; i++) {
+            const struct plot_item *p = &it[i];
+            if (p->panel != k || !p->flagged)
+                continue;
+            double top = p->hi > p->y ? p->hi : p->y;
+            for (size_t j = 0; boxes && j < p->nv; j++)
+                top = p->v[j] > top ? p->v[j] : top;
+            buf_printf(&d, "%d\t%.9g\n", p->group * span + p->slot + 1, top * 1.3);
+            range_of(top * 1.3, &lo, &hi);
+        }
+        buf_puts(&d, "NaN\tNaN\n");
+    }
     pad_log(&lo, &hi);
     struct buf s;
     buf_init(&s, REPORT_TEXT_MAX);
@@ -858,22 +876,29 @@ int plot_grouped(const struct plot_chart *c, const struct plot_frame *f,
                            "notitle, \\\n     '' index %d using 1:6:6:6:6 with candlesticks "
                            "lt -1 lw 2 notitle, \\\n"
                            "     '' index %d using 1:2:3 with points lc variable pt 7 ps 0.35 "
-                           "notitle\n", c->name, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1,
+                           "notitle", c->name, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1,
                        2 * np + k);
         else
             buf_printf(&s, "plot '%s.dat' index %d using 1:2:5 with boxes lc variable "
                            "fs solid 0.85 border lc rgb '#333333' notitle, \\\n"
-                           "     '' index %d using 1:2:5 with boxes lc variable "
-                           "fs pattern 4 border lc rgb '#333333' notitle, \\\n"
+                           "     '' index %d using 1:2:5 with boxes lc variable lw 1.5 "
+                           "fs pattern 4 border lc rgb '#000000' notitle, \\\n"
                            "     '' index %d using 1:3:(0):($4 - $3) with vectors heads "
                            "size 0.15,90 lc rgb '#222222' lw 1 notitle, \\\n"
                            "     '' index %d using 1:3:(0):($4 - $3) with vectors heads "
-                           "size 0.15,90 lc rgb '#222222' lw 1 notitle\n",
+                           "size 0.15,90 lc rgb '#222222' lw 1 notitle",
                        c->name, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1);
+        buf_printf(&s, ", \\\n     '' index %d %s notitle\n", 3 * np + k, ov_style[OV_FLAG]);
     }
     struct overlay o;
     ov_init(&o, &L);
     ov_frame(&o, c, f, 0);
+    if (flags) {
+        double x, y;
+        key_at(&L, f->nkey, &x, &y);
+        ov_mark(&o, OV_FLAG, x + 10, y, 0, 0, 0);
+        ov_text(&o, OV_LEFT, x + 26, y, "flagged: [!KIND] in the table");
+    }
     for (int k = 0; k < np; k++) {
         int x0, y0;
         panel_at(&L, k, &x0, &y0);
@@ -881,7 +906,7 @@ int plot_grouped(const struct plot_chart *c, const struct plot_frame *f,
             ov_text(&o, OV_CENTER, x0 + L.pw * (g * span + span / 2.0) / (ngroups * span),
                     y0 + L.ph + TICS_H / 2.0, groups[g]);
     }
-    ov_finish(&o, &d, 3 * np, c->name, &s);
+    ov_finish(&o, &d, 4 * np, c->name, &s);
     return render(&cc, &d, &s, e);
 }
 

@@ -63,6 +63,7 @@ struct plot_frame {
  * grouped chart: groups (thread counts) along x, one slot per engine. */
 struct plot_item {
     int panel, group, slot, color, baseline;
+    int flagged;                        /* marked above it: a caveat changes how it reads */
     double y, lo, hi;                   /* bars; lo/hi < 0: no whisker */
     const double *v;                    /* boxes: every value */
     size_t nv;

@@ -315,6 +315,17 @@ static struct plot_frame host_panels(const struct frame *f, const char *note)
                                (size_t)f->ne, note};
 }
 
+/* Whether a caveat of v_warnings changes how the cell reads. */
+static int cell_flagged(struct ctx *c, json_t *row)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(c->warnings, i, w)
+        if (same_cell(w, row))
+            return 1;
+    return 0;
+}
+
 /* Medians (bars, p25..p75) or every run (boxes): a panel per host, a group
  * per thread count, a bar per engine. */
 static int chart_grouped(struct ctx *c, const char *task, const struct frame *f, int boxes,
@@ -341,6 +352,7 @@ static int chart_grouped(struct ctx *c, const char *task, const struct frame *f,
                                          .color = plot_engine_color(js(r, "engine")),
                                          .baseline = f->base && !strcmp(f->base,
                                                                         js(r, "engine")),
+                                         .flagged = cell_flagged(c, r),
                                          .y = num_of(r, "median_s"), .lo = num_of(r, "p25_s"),
                                          .hi = num_of(r, "p75_s"), .v = &vals[nv]};
             prev = r;
