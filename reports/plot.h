@@ -63,10 +63,10 @@ struct plot_frame {
  * grouped chart: groups (thread counts) along x, one slot per engine. */
 struct plot_item {
     int panel, group, slot, color, baseline;
-    int flagged;                        /* marked above it: a caveat changes how it reads */
     double y, lo, hi;                   /* bars; lo/hi < 0: no whisker */
     const double *v;                    /* boxes: every value */
     size_t nv;
+    int flagged;                        /* marked above it: a caveat changes how it reads */
 };
 int plot_grouped(const struct plot_chart *c, const struct plot_frame *f,
                  const char *const *groups, int ngroups, int nslots,

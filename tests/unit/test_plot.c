@@ -56,11 +56,11 @@ static int draw_three(const char *dir, struct plot_batch *batch, const char *tit
     struct plot_key key[] = {{"c-scalar", cs, 0}, {"python-numpy", np, 1}};
     struct plot_frame f = {panels, 2, key, 2, "hatched: the baseline"};
     struct plot_item it[] = {
-        {0, 0, 0, cs, 0, 0.004, 0.0038, 0.0043, v1, 3},
-        {0, 0, 1, np, 1, 0.012, 0.011, 0.0125, v2, 3},
-        {0, 1, 0, cs, 0, 0.0021, -1, -1, v1, 3},
-        {1, 0, 0, cs, 0, 0.005, 0.0049, 0.0052, v1, 3},
-        {1, 1, 1, np, 1, 0.011, -1, -1, v2, 3}};
+        {0, 0, 0, cs, 0, 0.004, 0.0038, 0.0043, v1, 3, 0},
+        {0, 0, 1, np, 1, 0.012, 0.011, 0.0125, v2, 3, 0},
+        {0, 1, 0, cs, 0, 0.0021, -1, -1, v1, 3, 0},
+        {1, 0, 0, cs, 0, 0.005, 0.0049, 0.0052, v1, 3, 0},
+        {1, 1, 1, np, 1, 0.011, -1, -1, v2, 3, 0}};
     struct plot_line l[] = {{0, cs, 0, xs, ys, NULL, NULL, NULL, 2},
                             {1, np, 1, xs, zs, NULL, NULL, NULL, 2}};
     struct plot_chart a = {.dir = dir, .name = "bars", .title = "bars", .ylabel = "time",
