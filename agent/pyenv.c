@@ -206,7 +206,12 @@ int agent_pyenv(int argc, char **argv)
     sha256_update(&s, ver ? ver : "", ver ? strlen(ver) + 1 : 1);
     sha256_final(&s, d);
     sha256_hex(d, key);
-    char *base = xasprintf("%s/pyenv", agent_home());
+    /* An absolute path: the engines run its python from other folders. */
+    char cwd[4096];
+    const char *home = agent_home();
+    char *base = home[0] == '/' || !getcwd(cwd, sizeof cwd)
+                     ? xasprintf("%s/pyenv", home)
+                     : xasprintf("%s/%s/pyenv", cwd, home);
     char *env = xasprintf("%s/%s-%.16s", base, abi ? abi : "py", key);
     char *envpy = xasprintf("%s/bin/python", env);
     json_t *result = json_pack("{s:s, s:s, s:s, s:s, s:O}", "state", "ready", "python", envpy,

@@ -125,3 +125,26 @@ check "that sweep completes with a warning naming the host and the reason" sh -c
 check "its C engine ran; its Polars run is skipped, saying the environment is missing and why" test \
     "$(sqlite3 "$T/b.db" "select group_concat(engine || ' ' || status || ' ' || (coalesce(error, '') like 'no Python environment of the pinned requirements.txt (python_env push): %no-such-python%'), ',') from (select * from runs order by engine)")" \
     = "c-scalar ok 0,python-polars skipped 1"
+
+# python_env index: a host with an index of its own (here its pip
+# configuration names a folder of its own) builds from it; nothing is
+# fetched or pushed by the controller.
+u2=$(lab_user 2)
+mkdir -p "$LAB/h2/home/.config/pip" "$LAB/h2/home/own-index"
+cp "$WHEELS"/*.whl "$LAB/h2/home/own-index/"
+printf '[global]\nno-index = true\nfind-links = %s\n' "$LAB/h2/home/own-index" \
+    > "$LAB/h2/home/.config/pip/pip.conf"
+chown -R "$u2" "$LAB/h2/home/.config" "$LAB/h2/home/own-index"
+cat > "$T/idx.json" <<JSON
+{"sweep": {"profile": "tiny", "repeats": 1, "warmups": 0, "threads": [1], "tasks": ["groupby"],
+           "engines": ["python-polars"]},
+ "hosts": [$(lab_host_json 2 ", \"python\": \"$HOSTPY\", \"python_env\": \"index\", \"workdir\": \"~/idx\"")]}
+JSON
+ctl -c "$T/idx.json" --db "$T/i.db" sweep 2>"$T/e4"
+rc=$?
+check "python_env index: the host built from its own index, the controller fetched and pushed nothing" sh -c \
+    "test $rc -eq 0 && grep -q 'h2: built the Python environment /.*/idx/pyenv/cp.* (index)' '$T/e4' &&
+     ! grep -Eq 'fetching the wheels|pushed [0-9]* wheels' '$T/e4'"
+check "python_env index: the Polars run saw the pinned Polars" test \
+    "$(sqlite3 "$T/i.db" "select group_concat(r.status) || ' ' || json_extract(s.probe, '\$.python.polars') from runs r, host_snapshots s")" \
+    = "ok $(pins polars)"
