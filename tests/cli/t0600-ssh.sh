@@ -52,6 +52,14 @@ lab_ctl "$HP" -c "$T/lab.json" --db "$T/l.db" sweep --tasks groupby --repeats 1 
 check "a second sweep pushes nothing" sh -c "test $? -eq 0 && ! grep -q 'pushed bundle' '$T/e2'"
 check "hosts shows every host" sh -c "lab_ctl() { ip netns exec $CTL \"\$@\"; }; lab_ctl '$HP' -c '$T/lab.json' hosts | grep -c ' ok ' | grep -qx 5"
 
+# Wait until host $2 has stored a run in store $1 (it is streaming runs, not
+# still being pushed its bundle), at most 30 s.
+host_running() {
+    i=0
+    while [ "$(sqlite3 "$1" "select count(*) from runs r join hosts h on h.id = r.host_id where h.name = '$2'" 2>/dev/null || echo 0)" -lt 1 ] && [ $i -lt 300 ]; do
+        sleep 0.1; i=$((i + 1)); done
+}
+
 # 2. A host whose sshd dies mid-sweep: the others finish; resume completes it.
 cat > "$T/kill.json" <<JSON
 {"sweep": {"profile": "tiny", "repeats": 4, "warmups": 0, "threads": [1],
@@ -60,7 +68,7 @@ cat > "$T/kill.json" <<JSON
 JSON
 lab_ctl "$HP" -c "$T/kill.json" --db "$T/k.db" sweep 2>"$T/e3" &
 pid=$!
-sleep 1.5
+host_running "$T/k.db" h3
 lab_sshd_kill_all 3
 wait $pid
 rc=$?
@@ -76,20 +84,15 @@ check "no run is stored twice, none is missing" test "$(sqlite3 "$T/k.db" "selec
 check "the resumed sweep is complete" test "$(sqlite3 "$T/k.db" 'select status from sweeps')" = complete
 
 # 3. Link cuts: longer than the watchdog loses the host, shorter does not.
+# Each cut comes once h2 is streaming runs.
 cat > "$T/cut.json" <<JSON
 {"sweep": {"profile": "tiny", "repeats": 6, "warmups": 0, "threads": [1],
            "tasks": ["groupby", "join"], "engines": ["slow"], "extra_engines": [$SLOW]},
  "hosts": $(hosts_json 1 2)}
 JSON
-# Cut once h2 is streaming runs (not while its bundle is being pushed).
-h2_running() {
-    i=0
-    while [ "$(sqlite3 "$1" "select count(*) from runs r join hosts h on h.id = r.host_id where h.name = 'h2'" 2>/dev/null || echo 0)" -lt 1 ] && [ $i -lt 300 ]; do
-        sleep 0.1; i=$((i + 1)); done
-}
 lab_ctl "$HP" -c "$T/cut.json" --db "$T/c1.db" sweep 2>"$T/e4" &
 pid=$!
-h2_running "$T/c1.db"
+host_running "$T/c1.db" h2
 lab_link 2 down
 s0=$(date +%s)
 wait $pid
@@ -100,7 +103,7 @@ check "a cut longer than the watchdog: host lost, no hang ($((s1 - s0)) s)" sh -
 check "the other host completed" test "$(sqlite3 "$T/c1.db" "select count(*) from runs r join hosts h on h.id = r.host_id where h.name = 'h1'")" = 12
 lab_ctl "$HP" -c "$T/cut.json" --db "$T/c2.db" sweep 2>"$T/e5" &
 pid=$!
-h2_running "$T/c2.db"
+host_running "$T/c2.db" h2
 lab_link 2 down
 sleep 2
 lab_link 2 up
