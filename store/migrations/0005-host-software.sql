@@ -1,4 +1,4 @@
--- hotpath store, migration 4: the software each host's engines ran with,
+-- hotpath store, migration 5: the software each host's engines ran with,
 -- as columns of its snapshot. They are read from the probe (generated
 -- columns), so snapshots stored before this migration have them too.
 

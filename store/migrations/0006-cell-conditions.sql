@@ -1,4 +1,4 @@
--- hotpath store, migration 5: the conditions of each cell's runs stored
+-- hotpath store, migration 6: the conditions of each cell's runs stored
 -- with its statistics, so v_warnings reads cells instead of every run; and
 -- an index for a task's history across sweeps.
 --

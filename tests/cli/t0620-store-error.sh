@@ -13,7 +13,7 @@ if ! make -s -C "$ROOT" asan-controller >"$T/build" 2>&1; then
 fi
 HP="$ROOT/build/asan/bin/hotpath"
 cat > "$T/cfg.json" <<JSON
-{"sweep": {"profile": "tiny", "repeats": 6, "warmups": 0, "threads": [1],
+{"sweep": {"profile": "tiny", "repeats": 40, "warmups": 0, "threads": [1],
    "tasks": ["groupby", "join"], "engines": ["slow"],
    "extra_engines": [{"name": "slow", "argv": ["$E", "slow"], "tasks": ["groupby", "join"]}]},
  "hosts": [{"name": "a", "transport": "local", "workdir": "$T/a"},
@@ -21,6 +21,8 @@ cat > "$T/cfg.json" <<JSON
            {"name": "c", "transport": "local", "workdir": "$T/c"}]}
 JSON
 DB="$T/s.db"
+# 40 repeats of 0.2 s a host: the sweep cannot finish before the fault is
+# in place, however loaded the machine; it ends at the fault.
 FAKE_SLEEP=0.2 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
     timeout 300 "$HP" -q -c "$T/cfg.json" --db "$DB" sweep 2>"$T/e" &
 pid=$!
