@@ -4,14 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lab.sh"
 
-if ! lab_can_run; then
-    if [ "${CI:-}" = true ]; then
-        notok "the SSH lab cannot be built here (needs root, iproute2 and openssh-server)"
-    else
-        skip "the SSH lab tests: this machine does not let the test create network namespaces"
-    fi
-    exit 0
-fi
+lab_require "the SSH lab tests"
 trap 'lab_down; rm -rf "$T"' EXIT
 HP="$BIN/hotpath"
 lab_up 4

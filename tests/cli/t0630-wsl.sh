@@ -8,14 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lab.sh"
 
-if ! lab_can_run; then
-    if [ "${CI:-}" = true ]; then
-        notok "the SSH lab cannot be built here (needs root, iproute2 and openssh-server)"
-    else
-        skip "the WSL lab test: this machine does not let the test create network namespaces"
-    fi
-    exit 0
-fi
+lab_require "the WSL lab test"
 if ! su -s /bin/sh nobody -c 'unshare -r -m true' 2>/dev/null; then
     skip "the WSL lab test: no unprivileged mount namespaces here (the stand-in wsl.exe needs one)"
     exit 0

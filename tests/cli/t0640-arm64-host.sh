@@ -8,10 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lab.sh"
 
-if ! lab_can_run; then
-    skip "the arm64 lab host: this machine does not let the test create network namespaces"
-    exit 0
-fi
+lab_require "the arm64 lab host"
 why=$(lab_arm64_why)
 if [ -n "$why" ]; then
     skip "the arm64 lab host: $why"
