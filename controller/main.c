@@ -73,7 +73,9 @@ static const struct cmd_entry {
                 "[--no-store] [--json] -- CMD [ARGS...]",
      "run a program under a sampler: where its time goes, and what a rewrite would replace",
      cmd_explain,
-     "Runs CMD here and samples it: a Python program with py-spy (the pinned .venv has it),\n"
+     "Runs CMD here, or with --host NAME on that host of the configuration (-c) through\n"
+     "its agent, in the bundle's folder, `python` being the host's pinned environment,\n"
+     "and samples it: a Python program with py-spy (the pinned environment has it),\n"
      "anything else with perf where perf works. Prints wall and CPU time, cores busy,\n"
      "kernel and waiting time, the share of the hot path in the interpreter (top Python\n"
      "lines), in each native library (top functions) and in libc/libm, then a verdict:\n"
