@@ -58,3 +58,20 @@ for e in reg["engines"]:
         print(e["name"], t, 1 if e.get("library") else 0, 1 if e.get("lenient") else 0)
 PYEOF
 }
+
+# The key-only, root-only settings of the loopback test sshds, after their
+# own Port, ListenAddress and HostKey lines.
+sshd_root_conf() {   # PIDFILE AUTHORIZED_KEYS
+    cat <<CFG
+PidFile $1
+AuthorizedKeysFile $2
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin prohibit-password
+AllowUsers root
+Subsystem sftp internal-sftp
+LogLevel ERROR
+CFG
+}

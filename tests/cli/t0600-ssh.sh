@@ -212,21 +212,10 @@ port=$((20000 + $$ % 20000))
 mkdir -p "$T/lo"
 ssh-keygen -q -t ed25519 -N '' -f "$T/lo/host_key"
 cp "$LAB/client_key.pub" "$T/lo/root_authorized_keys"
-cat > "$T/lo/sshd_config" <<CFG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $T/lo/host_key
-PidFile $T/lo/sshd.pid
-AuthorizedKeysFile $T/lo/root_authorized_keys
-StrictModes no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-PermitRootLogin prohibit-password
-AllowUsers root
-Subsystem sftp internal-sftp
-LogLevel ERROR
-CFG
+{
+    printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s\n' "$port" "$T/lo/host_key"
+    sshd_root_conf "$T/lo/sshd.pid" "$T/lo/root_authorized_keys"
+} > "$T/lo/sshd_config"
 /usr/sbin/sshd -f "$T/lo/sshd_config" -E "$T/lo/sshd.log"
 cat > "$T/lo.json" <<JSON
 {"sweep": {"profile": "tiny", "repeats": 1, "warmups": 0, "threads": [1],

@@ -29,18 +29,7 @@ sshd_conf() {   # PORT KEYS...
         # libssh2 1.10 signs RSA host keys with SHA-1 only, which OpenSSH
         # servers no longer offer unless told to.
         echo "HostKeyAlgorithms +ssh-rsa"
-        cat <<CFG
-PidFile $K/sshd-$p.pid
-AuthorizedKeysFile $K/authorized_keys
-StrictModes no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-PermitRootLogin prohibit-password
-AllowUsers root
-Subsystem sftp internal-sftp
-LogLevel ERROR
-CFG
+        sshd_root_conf "$K/sshd-$p.pid" "$K/authorized_keys"
     } > "$K/sshd-$p.conf"
     /usr/sbin/sshd -f "$K/sshd-$p.conf" -E "$K/sshd-$p.log"
 }

@@ -66,21 +66,10 @@ mkdir -p "$T/lo" /run/sshd
 ssh-keygen -q -t ed25519 -N '' -f "$T/lo/host_key"
 ssh-keygen -q -t ed25519 -N '' -f "$T/lo/client_key"
 cp "$T/lo/client_key.pub" "$T/lo/authorized_keys"
-cat > "$T/lo/sshd_config" <<CFG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $T/lo/host_key
-PidFile $T/lo/sshd.pid
-AuthorizedKeysFile $T/lo/authorized_keys
-StrictModes no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-PermitRootLogin prohibit-password
-AllowUsers root
-Subsystem sftp internal-sftp
-LogLevel ERROR
-CFG
+{
+    printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s\n' "$port" "$T/lo/host_key"
+    sshd_root_conf "$T/lo/sshd.pid" "$T/lo/authorized_keys"
+} > "$T/lo/sshd_config"
 /usr/sbin/sshd -f "$T/lo/sshd_config" -E "$T/lo/sshd.log"
 trap 'kill "$(cat "$T/lo/sshd.pid" 2>/dev/null)" 2>/dev/null; rm -rf "$T"' EXIT
 cat > "$T/ssh.json" <<JSON
